@@ -1,0 +1,156 @@
+import type {
+  CompiledQuery,
+  DatabaseIntrospector,
+  DialectAdapter,
+  Kysely,
+  QueryCompiler,
+  QueryResult,
+} from 'kysely';
+import type { ErrorCode } from '../errors/error-codes.js';
+
+/** The four ANSI isolation levels a session may ask for. */
+export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
+
+/** All isolation levels, weakest first. */
+export const ISOLATION_LEVELS: readonly IsolationLevel[] = [
+  'read uncommitted',
+  'read committed',
+  'repeatable read',
+  'serializable',
+];
+
+/** Dialect names the bundled adapters use; third-party adapters may add their own. */
+export type DialectName = 'postgres' | 'mysql' | 'sqlite' | (string & {});
+
+/** What a transaction is opened with, after core has resolved the effective isolation. */
+export interface BeginOptions {
+  /** The level the server really runs (from `capabilities.isolation`), or undefined for its default. */
+  readonly isolation?: IsolationLevel | undefined;
+  readonly readOnly: boolean;
+}
+
+/**
+ * The dialect's transaction SQL, as data. Core runs these statements; the adapter never
+ * drives a transaction itself. Savepoint names come from core (`sp_1`, `sp_2`, ...).
+ */
+export interface DialectSql {
+  /** Statements that open a transaction, run in order (MySQL needs SET TRANSACTION first). */
+  begin(options: BeginOptions): readonly string[];
+  readonly commit: string;
+  readonly rollback: string;
+  savepoint(name: string): string;
+  releaseSavepoint(name: string): string;
+  rollbackToSavepoint(name: string): string;
+  /** Statements run after COMMIT/ROLLBACK to restore connection state (SQLite's `PRAGMA query_only`). */
+  afterEnd?(options: BeginOptions): readonly string[];
+}
+
+/**
+ * What an adapter can do. Core validates session options against these and the
+ * conformance suite skips a case only where a capability says the adapter cannot.
+ */
+export interface AdapterCapabilities {
+  /**
+   * For each requested level, the level the server really runs. A level that is missing
+   * is unsupported (`UnsupportedFeatureError`). Never map to a weaker level.
+   */
+  readonly isolation: Readonly<Partial<Record<IsolationLevel, IsolationLevel>>>;
+  /** Read-only sessions are enforced by the database (writes fail with `ReadOnlyViolationError`). */
+  readonly readOnly: boolean;
+  readonly savepoints: boolean;
+  /** `adapter.cancel` can stop a running statement from outside its connection. */
+  readonly cancel: boolean;
+  /** How `syncSession` runs: natively on the connection, through core's worker bridge, or not at all. */
+  readonly sync: 'native' | 'worker' | false;
+  /** Separate connections see one database (false for SQLite `:memory:`). */
+  readonly sharedDatabase: boolean;
+  /** DDL takes part in transactions (Postgres, SQLite) instead of committing implicitly (MySQL). */
+  readonly transactionalDdl: boolean;
+  /** `INSERT ... RETURNING` is available. */
+  readonly returning: boolean;
+}
+
+/**
+ * One physical connection, as the adapter's thin driver shim exposes it. Core's pool owns
+ * it; core decides when it is opened, pinged, checked out and destroyed.
+ */
+export interface DriverConnection {
+  /** The server's id for this connection (Postgres backend pid, MySQL thread id), used to cancel. */
+  readonly serverId?: number | string | undefined;
+  /** True once the driver reported the connection dead (error event, closed socket). */
+  readonly broken?: boolean;
+  execute(query: CompiledQuery): Promise<QueryResult<unknown>>;
+  /** Streams rows in chunks (optional; Kysely's `.stream()` needs it). */
+  stream?(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<unknown>>;
+  /** Runs a query synchronously (adapters with `capabilities.sync === 'native'`). */
+  executeSync?(query: CompiledQuery): QueryResult<unknown>;
+  /** Whether the driver sees an open transaction; lets core notice a server-side auto-rollback. */
+  inTransaction?(): boolean;
+  /** A cheap round trip that proves the connection works. */
+  ping(): Promise<void>;
+  serverVersion(): Promise<string>;
+  close(): Promise<void>;
+  closeSync?(): void;
+}
+
+/** What the adapter's classifier says a driver error is. Core turns it into a typed error. */
+export interface ErrorClassification {
+  readonly code: ErrorCode;
+  readonly originalCode?: string | number | undefined;
+  readonly originalMessage?: string | undefined;
+  readonly constraint?: string | undefined;
+  readonly table?: string | undefined;
+  readonly column?: string | undefined;
+  /** The connection can no longer be trusted (implied for `CONNECTION`). */
+  readonly connectionLost?: boolean | undefined;
+}
+
+/** How a worker thread rebuilds an adapter: `(await import(module))[exportName](...args)`. */
+export interface WorkerSpec {
+  readonly module: string;
+  readonly exportName: string;
+  /** Structured-clonable arguments. */
+  readonly args: readonly unknown[];
+}
+
+/** The Kysely pieces that compile queries for this dialect. */
+export interface KyselyDialectParts {
+  createAdapter(): DialectAdapter;
+  createQueryCompiler(): QueryCompiler;
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector;
+}
+
+/**
+ * The adapter SPI: data plus a thin driver shim. Everything else (pool, transactions,
+ * savepoints, propagation, retries, timeouts, hooks) lives in core.
+ *
+ * @example
+ * ```ts
+ * import { createSessionFactory } from '@sessionfactory/core'
+ * import { postgres } from '@sessionfactory/pg'
+ *
+ * const adapter: Adapter = postgres('postgres://app@localhost/app')
+ * const sf = createSessionFactory<DB>(adapter)
+ * ```
+ */
+export interface Adapter {
+  readonly dialect: DialectName;
+  /** Where it connects, with any password redacted: used in messages and logs. */
+  readonly description: string;
+  readonly capabilities: AdapterCapabilities;
+  readonly sql: DialectSql;
+  readonly kysely: KyselyDialectParts;
+  /** Pool defaults and hard limits (SQLite: size 1; `:memory:` allows one connection only). */
+  readonly poolDefaults?: { readonly size?: number; readonly maxOverflow?: number };
+  readonly maxConnections?: number;
+  connect(): Promise<DriverConnection>;
+  /** Opens a connection synchronously (native sync adapters). */
+  connectSync?(): DriverConnection;
+  /** Cancels the statement running on `connection` from a separate connection. */
+  cancel?(connection: DriverConnection): Promise<void>;
+  classifyError(error: unknown): ErrorClassification | undefined;
+  /** Set by adapters whose sync scope runs through core's worker bridge. */
+  readonly workerSpec?: WorkerSpec;
+  /** Releases adapter-level resources (not pooled connections, which core closes). */
+  close?(): Promise<void>;
+}
