@@ -1,11 +1,4 @@
-import type {
-  CompiledQuery,
-  DatabaseIntrospector,
-  DialectAdapter,
-  Kysely,
-  QueryCompiler,
-  QueryResult,
-} from 'kysely';
+import type { CompiledQuery, DatabaseIntrospector, DialectAdapter, Kysely, QueryCompiler, QueryResult } from 'kysely';
 import type { ErrorCode } from '../errors/error-codes.js';
 
 /** The four ANSI isolation levels a session may ask for. */

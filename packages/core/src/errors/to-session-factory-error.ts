@@ -13,7 +13,10 @@ import { type SerializedError, SessionFactoryError } from './session-factory-err
  * if (typed.retryable) retry()
  * ```
  */
-export function toSessionFactoryError(error: unknown, adapter: Pick<Adapter, 'classifyError' | 'dialect'>): SessionFactoryError {
+export function toSessionFactoryError(
+  error: unknown,
+  adapter: Pick<Adapter, 'classifyError' | 'dialect'>,
+): SessionFactoryError {
   if (error instanceof SessionFactoryError) return error;
   const classification = safeClassify(adapter, error);
   const originalMessage = redactPassword(classification?.originalMessage ?? messageOf(error));

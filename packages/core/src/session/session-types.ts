@@ -1,4 +1,4 @@
-import type { CompiledQuery, Compilable, Kysely, QueryResult } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { SessionInfo } from './session-options.js';
 
 /** A callback registered with `tx.onCommit` / `tx.onRollback`. */
@@ -20,7 +20,9 @@ export interface Session<DB> extends Kysely<DB> {
 }
 
 /** A session opened with `sf.begin()`, finished explicitly or by `await using`. */
-export interface ManagedSession<DB> extends Session<DB>, AsyncDisposable {
+export interface ManagedSession<DB> extends Session<DB> {
+  /** Rolls back if neither `commit()` nor `rollback()` ran, then releases the connection. */
+  [Symbol.asyncDispose](): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   /** True once committed or rolled back. */
