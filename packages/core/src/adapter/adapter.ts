@@ -61,6 +61,8 @@ export interface AdapterCapabilities {
   readonly transactionalDdl: boolean;
   /** `INSERT ... RETURNING` is available. */
   readonly returning: boolean;
+  /** Concurrency errors the database really raises (SQLite has one writer: no deadlocks). */
+  readonly concurrencyErrors: readonly ('SERIALIZATION_FAILURE' | 'DEADLOCK' | 'LOCK_TIMEOUT')[];
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { AdapterCapabilities } from '../adapter/adapter.js';
 import type { FactoryEvents } from '../events/event-types.js';
 import type { PoolStats } from '../pool/pool-options.js';
 import type { SessionInfo, SessionOptions } from '../session/session-options.js';
@@ -17,6 +18,10 @@ export interface PingResult {
 export interface SessionFactory<DB> extends AsyncDisposable {
   /** The adapter's dialect (`postgres`, `mysql`, `sqlite`, ...). */
   readonly dialect: string;
+  /** What the adapter can do (isolation mapping, read-only, savepoints, cancel, sync). */
+  readonly capabilities: AdapterCapabilities;
+  /** Where it connects, password redacted. */
+  readonly description: string;
   /** Runs `fn` in a transaction: COMMIT when it resolves, ROLLBACK and rethrow when it throws. */
   session<T>(fn: (tx: Session<DB>) => Promise<T>, options?: SessionOptions): Promise<T>;
   /** Opens a transaction (BEGIN already sent) for `await using s = await sf.begin()`. */
