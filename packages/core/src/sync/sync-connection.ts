@@ -6,6 +6,8 @@ import type { CompiledQuery, QueryResult } from 'kysely';
  * statement in one round trip, and sends nothing at all for a session that ran nothing.
  */
 export interface SyncConnection {
+  /** Pool id of the connection, for query events (when known). */
+  readonly connectionId?: number;
   /** Statements that open the transaction (may be deferred until the first `execute`). */
   begin(statements: readonly string[]): void;
   execute(query: CompiledQuery): QueryResult<unknown>;

@@ -1,1 +1,4 @@
-export {};
+export { classifyFakeError, type FakeAdapter, type FakeAdapterOptions, fakeAdapter } from './fake-adapter.js';
+export { FakeConnection } from './fake-connection.js';
+export { FakeDriverError } from './fake-error.js';
+export type { FakeFault } from './fake-faults.js';

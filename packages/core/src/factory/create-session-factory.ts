@@ -1,0 +1,366 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  DefaultConnectionProvider,
+  DefaultQueryExecutor,
+  type Kysely,
+  Kysely as KyselyClass,
+  type KyselyProps,
+} from 'kysely';
+import type { Adapter, AdapterCapabilities, DriverConnection } from '../adapter/adapter.js';
+import { ConfigurationError, PoolTimeoutError, UnsupportedFeatureError } from '../errors/error-classes.js';
+import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
+import { EventHub } from '../events/event-hub.js';
+import type { FactoryEvents } from '../events/event-types.js';
+import { Pool } from '../pool/pool.js';
+import type { PoolStats } from '../pool/pool-options.js';
+import type { AmbientContext } from '../session/ambient-context.js';
+import type { EngineContext } from '../session/engine-context.js';
+import { FactoryDriver } from '../session/factory-driver.js';
+import { QueryRunner } from '../session/query-runner.js';
+import { SessionEngine } from '../session/session-engine.js';
+import type { SessionInfo, SessionOptions } from '../session/session-options.js';
+import type { ManagedSession, Session, SyncSession } from '../session/session-types.js';
+import { createCompileOnlyKysely } from '../sync/compile-only-kysely.js';
+import { NativeSyncConnection } from '../sync/native-sync-connection.js';
+import type { SyncConnection } from '../sync/sync-connection.js';
+import { SyncSessionEngine } from '../sync/sync-session-engine.js';
+import { WorkerBridge } from '../sync/worker-bridge.js';
+import type { FactoryOptions } from './factory-options.js';
+import { checkSessionOptions, type ResolvedFactoryOptions, resolveFactoryOptions } from './resolve-factory-options.js';
+import type { PingResult, SessionFactory } from './session-factory.js';
+
+/** How long `close()` waits for sessions in flight when no deadline is given. */
+const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+
+/**
+ * Creates a session factory over an adapter. Synchronous and lazy: no connection is opened
+ * until the first session (use `openSessionFactory` to connect and ping up front).
+ *
+ * @example
+ * ```ts
+ * import { createSessionFactory } from '@sessionfactory/core'
+ * import { sqlite } from '@sessionfactory/sqlite'
+ *
+ * const sf = createSessionFactory<DB>(sqlite('app.db'), { pool: { timeoutMs: 5000 } })
+ * const total = await sf.session(async (tx) => {
+ *   await tx.insertInto('account').values({ id: 1, balance: 100 }).execute()
+ *   return tx.selectFrom('account').select((eb) => eb.fn.sum('balance').as('total')).executeTakeFirst()
+ * })
+ * await sf.close()
+ * ```
+ */
+export function createSessionFactory<DB>(adapter: Adapter, options?: FactoryOptions): SessionFactory<DB> {
+  if (!adapter || typeof adapter.connect !== 'function' || !adapter.sql || !adapter.capabilities) {
+    throw new ConfigurationError(
+      'createSessionFactory(adapter): the first argument is not an adapter. Pass postgres(url), mysql(url) or sqlite(file) from an adapter package.',
+    );
+  }
+  return new SessionFactoryImpl<DB>(adapter, resolveFactoryOptions(adapter, options));
+}
+
+class SessionFactoryImpl<DB> implements SessionFactory<DB> {
+  readonly db: Kysely<DB>;
+  readonly #adapter: Adapter;
+  readonly #options: ResolvedFactoryOptions;
+  readonly #hub = new EventHub();
+  readonly #pool: Pool<DriverConnection>;
+  readonly #engine: EngineContext;
+  readonly #sessions: SessionEngine;
+  readonly #sync: SyncSessionEngine;
+  #bridge: WorkerBridge | undefined;
+  #closing: Promise<void> | undefined;
+  #sessionCounter = 0;
+
+  constructor(adapter: Adapter, options: ResolvedFactoryOptions) {
+    this.#adapter = adapter;
+    this.#options = options;
+    const hub = this.#hub;
+    this.#pool = new Pool<DriverConnection>(
+      {
+        create: async () => {
+          try {
+            return await adapter.connect();
+          } catch (error) {
+            throw toSessionFactoryError(error, adapter);
+          }
+        },
+        ...(adapter.connectSync ? { createSync: () => adapter.connectSync!() } : {}),
+        destroy: (connection) => connection.close(),
+        ping: (connection) => connection.ping(),
+        isBroken: (connection) => connection.broken === true,
+      },
+      options.pool,
+      {
+        connect: (connectionId) => hub.emit('connect', { connectionId }),
+        checkout: (connectionId) => hub.emit('checkout', { connectionId }),
+        checkin: (connectionId) => hub.emit('checkin', { connectionId }),
+        invalidate: (connectionId, reason) => hub.emit('invalidate', { connectionId, reason }),
+        error: (error, phase) => hub.emit('error', { phase: `pool.${phase}`, error }),
+      },
+      adapter.description,
+    );
+    this.#engine = {
+      adapter,
+      pool: this.#pool,
+      hub,
+      runner: new QueryRunner(adapter, hub, options.echo, options.logParameters),
+      ambient: new AsyncLocalStorage<AmbientContext>(),
+      nextSessionId: () => `s${++this.#sessionCounter}`,
+    };
+    const base = this.#kyselyProps();
+    this.db = new KyselyClass<DB>(base);
+    const isClosed = () => this.#closing !== undefined;
+    this.#sessions = new SessionEngine(this.#engine, base, options.session, isClosed);
+    this.#sync = new SyncSessionEngine(
+      this.#engine,
+      this.#sessions.lifecycle,
+      createCompileOnlyKysely(adapter.kysely),
+      () => this.#acquireSync(),
+      options.session,
+      isClosed,
+    );
+  }
+
+  get dialect(): string {
+    return this.#adapter.dialect;
+  }
+
+  get capabilities(): AdapterCapabilities {
+    return this.#adapter.capabilities;
+  }
+
+  get description(): string {
+    return this.#adapter.description;
+  }
+
+  get isClosed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Runs `fn` in a transaction: COMMIT when it resolves, ROLLBACK and rethrow when it throws.
+   *
+   * @example
+   * ```ts
+   * await sf.session(async (tx) => {
+   *   await tx.updateTable('account').set({ balance: 0 }).where('id', '=', 1).execute()
+   * }, { isolation: 'serializable', retry: 3 })
+   * ```
+   */
+  session<T>(fn: (tx: Session<DB>) => Promise<T>, options?: SessionOptions): Promise<T> {
+    if (typeof fn !== 'function')
+      return Promise.reject(new TypeError('sf.session(fn): fn must be a function (tx) => Promise'));
+    try {
+      if (options) checkSessionOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#sessions.run(fn as (tx: Session<any>) => Promise<T>, options);
+  }
+
+  /**
+   * Opens a transaction and resolves once BEGIN was sent.
+   *
+   * @example
+   * ```ts
+   * await using s = await sf.begin({ isolation: 'repeatable read' })
+   * await s.insertInto('account').values(row).execute()
+   * await s.commit() // without it, leaving the block rolls back
+   * ```
+   */
+  begin(options?: Omit<SessionOptions, 'retry'>): Promise<ManagedSession<DB>> {
+    try {
+      if (options) checkSessionOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#sessions.begin<DB>(options);
+  }
+
+  /**
+   * Runs `fn` with a Kysely pinned to one pooled connection in autocommit mode (SET, advisory
+   * locks, temporary tables, DDL). A transaction left open by `fn` is rolled back before
+   * the connection returns to the pool.
+   *
+   * @example
+   * ```ts
+   * await sf.connection(async (db) => {
+   *   await sql`select pg_advisory_lock(42)`.execute(db)
+   *   try { await work(db) } finally { await sql`select pg_advisory_unlock(42)`.execute(db) }
+   * })
+   * ```
+   */
+  connection<T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+    return this.#sessions.connection(fn);
+  }
+
+  /**
+   * Runs `fn` as a synchronous unit of work.
+   *
+   * @example
+   * ```ts
+   * const count = sf.syncSession((tx) => {
+   *   tx.run(tx.db.insertInto('account').values({ id: 3, balance: 0 }))
+   *   return tx.get(tx.db.selectFrom('account').select((eb) => eb.fn.countAll().as('n')))
+   * })
+   * ```
+   */
+  syncSession<T>(fn: (tx: SyncSession<DB>) => T, options?: Omit<SessionOptions, 'signal' | 'retry'>): T {
+    if (typeof fn !== 'function') throw new TypeError('sf.syncSession(fn): fn must be a function (tx) => value');
+    if (options) checkSessionOptions(options);
+    return this.#sync.run(fn as (tx: SyncSession<any>) => T, options);
+  }
+
+  /**
+   * The ambient session of this factory, if any.
+   *
+   * @example
+   * ```ts
+   * await sf.session(async () => { sf.current()?.id }) // 's1'
+   * ```
+   */
+  current(): SessionInfo | undefined {
+    const scope = this.#engine.ambient.getStore()?.scope;
+    return scope?.tx ? scope.info : undefined;
+  }
+
+  /**
+   * Checks out a connection, pings it and reports latency and server version.
+   *
+   * @example
+   * ```ts
+   * const { latencyMs, serverVersion } = await sf.ping()
+   * ```
+   */
+  async ping(): Promise<PingResult> {
+    this.#sessions.assertOpen();
+    const pooled = await this.#pool.acquire();
+    let ok = false;
+    try {
+      const started = performance.now();
+      await pooled.resource.ping();
+      const latencyMs = performance.now() - started;
+      const serverVersion = await pooled.resource.serverVersion();
+      ok = true;
+      return { latencyMs, serverVersion };
+    } catch (error) {
+      throw toSessionFactoryError(error, this.#adapter);
+    } finally {
+      if (ok) this.#pool.release(pooled);
+      else await this.#pool.invalidate(pooled, 'ping failed');
+    }
+  }
+
+  /**
+   * Pool gauges and counters (worker connections of sync scopes included).
+   *
+   * @example
+   * ```ts
+   * const { open, inUse, waiting, timeouts } = sf.stats()
+   * ```
+   */
+  stats(): PoolStats {
+    const stats = this.#pool.stats();
+    const worker = this.#bridge?.stats();
+    if (!worker) return stats;
+    return {
+      ...stats,
+      open: stats.open + worker.open,
+      idle: stats.idle + (worker.open - worker.inUse),
+      inUse: stats.inUse + worker.inUse,
+    };
+  }
+
+  /**
+   * Subscribes to an event; returns a function that unsubscribes.
+   *
+   * @example
+   * ```ts
+   * const off = sf.on('error', ({ phase, error }) => log.warn({ phase, error }))
+   * ```
+   */
+  on<E extends keyof FactoryEvents>(event: E, listener: (payload: FactoryEvents[E]) => void): () => void {
+    return this.#hub.on(event, listener);
+  }
+
+  /**
+   * Removes a listener added with `on`.
+   *
+   * @example
+   * ```ts
+   * sf.off('query', logQuery)
+   * ```
+   */
+  off<E extends keyof FactoryEvents>(event: E, listener: (payload: FactoryEvents[E]) => void): void {
+    this.#hub.off(event, listener);
+  }
+
+  /**
+   * Refuses new sessions, waits for those in flight (up to `timeoutMs`, default 30 s), then
+   * closes every connection and the sync worker. Idempotent: later calls return the same promise.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => sf.close({ timeoutMs: 10_000 }))
+   * ```
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#drainAndClose(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #drainAndClose(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([this.#sessions.whenIdle(), deadline]);
+    clearTimeout(timer);
+    const closing = this.#pool.close();
+    await this.#pool.destroyAll();
+    await closing;
+    await this.#bridge?.close();
+    try {
+      await this.#adapter.close?.();
+    } catch (error) {
+      this.#hub.emit('error', { phase: 'close', error });
+    }
+  }
+
+  #acquireSync(): SyncConnection {
+    const mode = this.#adapter.capabilities.sync;
+    if (mode === 'native') {
+      const pooled = this.#pool.tryAcquireSync();
+      if (pooled) return new NativeSyncConnection(this.#pool, pooled);
+      const { size, maxOverflow } = this.#options.pool;
+      throw new PoolTimeoutError(
+        `syncSession needs a free connection right now, but all ${size + maxOverflow} of ${this.#adapter.description} are in use (pool size ${size}, maxOverflow ${maxOverflow}). A sync session cannot wait: waiting would block the event loop the async sessions need to finish. Run sync sessions outside async ones, or raise pool.size.`,
+      );
+    }
+    if (mode === 'worker' && this.#adapter.workerSpec) {
+      this.#bridge ??= new WorkerBridge(this.#adapter.workerSpec, this.#options.sync);
+      return this.#bridge.acquire();
+    }
+    throw new UnsupportedFeatureError(`The ${this.#adapter.dialect} adapter does not support sync sessions.`);
+  }
+
+  #kyselyProps(): KyselyProps {
+    const parts = this.#adapter.kysely;
+    const driver = new FactoryDriver(this.#engine);
+    const dialect = {
+      createAdapter: () => parts.createAdapter(),
+      createDriver: () => driver,
+      createQueryCompiler: () => parts.createQueryCompiler(),
+      createIntrospector: (db: Kysely<any>) => parts.createIntrospector(db),
+    };
+    const executor = new DefaultQueryExecutor(
+      parts.createQueryCompiler(),
+      parts.createAdapter(),
+      new DefaultConnectionProvider(driver),
+      [],
+    );
+    return { config: { dialect }, driver, executor, dialect };
+  }
+}

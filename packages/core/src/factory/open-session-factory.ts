@@ -1,0 +1,63 @@
+import type { Adapter } from '../adapter/adapter.js';
+import { ConfigurationError } from '../errors/error-classes.js';
+import { redactPassword } from '../errors/redact.js';
+import { importPackage } from '../util/import-package.js';
+import { createSessionFactory } from './create-session-factory.js';
+import type { FactoryOptions } from './factory-options.js';
+import type { SessionFactory } from './session-factory.js';
+
+/** URL scheme to the adapter package and its factory export. */
+const ADAPTERS: Readonly<Record<string, { readonly pkg: string; readonly exportName: string }>> = {
+  postgres: { pkg: '@sessionfactory/pg', exportName: 'postgres' },
+  postgresql: { pkg: '@sessionfactory/pg', exportName: 'postgres' },
+  mysql: { pkg: '@sessionfactory/mysql', exportName: 'mysql' },
+  mariadb: { pkg: '@sessionfactory/mysql', exportName: 'mysql' },
+  sqlite: { pkg: '@sessionfactory/sqlite', exportName: 'sqlite' },
+  file: { pkg: '@sessionfactory/sqlite', exportName: 'sqlite' },
+};
+
+/**
+ * Opens a factory from a URL (or `DATABASE_URL`): picks the adapter package by scheme,
+ * connects and pings once, then resolves. Swapping databases is swapping the URL.
+ *
+ * @example
+ * ```ts
+ * const sf = await openSessionFactory<DB>(process.env.DATABASE_URL ?? 'sqlite:ledger.db')
+ * // postgres://... -> @sessionfactory/pg, mysql://... -> @sessionfactory/mysql
+ * ```
+ */
+export async function openSessionFactory<DB>(url?: string, options?: FactoryOptions): Promise<SessionFactory<DB>> {
+  const target = url ?? process.env.DATABASE_URL;
+  if (target === undefined || target === '') {
+    throw new ConfigurationError(
+      'No database URL: pass one to openSessionFactory(url) or set DATABASE_URL (e.g. postgres://user@host/db, mysql://user@host/db, sqlite:app.db).',
+    );
+  }
+  const scheme = target === ':memory:' ? 'sqlite' : /^([a-z][a-z0-9+.-]*):/i.exec(target)?.[1]?.toLowerCase();
+  const entry = scheme === undefined ? undefined : ADAPTERS[scheme];
+  if (!entry) {
+    throw new ConfigurationError(
+      `Unknown database URL scheme in ${JSON.stringify(redactPassword(target))}. Known schemes: ${Object.keys(ADAPTERS)
+        .map((s) => `${s}:`)
+        .join(', ')} (or ":memory:").`,
+    );
+  }
+  const module = await importPackage(entry.pkg).catch((error: unknown) => {
+    throw new ConfigurationError(
+      `The ${scheme}: URL needs the adapter package ${entry.pkg}, which is not installed. Install it: npm i ${entry.pkg}`,
+      { cause: error },
+    );
+  });
+  const makeAdapter = module[entry.exportName] as ((url: string) => Adapter) | undefined;
+  if (typeof makeAdapter !== 'function') {
+    throw new ConfigurationError(`${entry.pkg} does not export ${entry.exportName}(); install a matching version.`);
+  }
+  const factory = createSessionFactory<DB>(makeAdapter(target), options);
+  try {
+    await factory.ping();
+  } catch (error) {
+    await factory.close({ timeoutMs: 0 });
+    throw error;
+  }
+  return factory;
+}

@@ -1,0 +1,36 @@
+import { ConfigurationError } from '../errors/error-classes.js';
+import type { ResolvedPoolOptions } from './pool-types.js';
+
+/**
+ * Throws `ConfigurationError` for settings the pool cannot honour (a pool that can never open a
+ * connection, or a timeout that would wait forever), naming the option, the value and what is allowed.
+ *
+ * @example
+ * ```ts
+ * checkPoolOptions({ ...options, timeoutMs: Infinity }); // throws: pool.timeoutMs must be finite
+ * ```
+ */
+export function checkPoolOptions(options: ResolvedPoolOptions): void {
+  requireCount('size', options.size);
+  requireCount('maxOverflow', options.maxOverflow);
+  if (options.size + options.maxOverflow < 1) {
+    throw new ConfigurationError(
+      'pool.size + pool.maxOverflow must be at least 1, got 0: the pool could never open a connection',
+    );
+  }
+  requireDuration('timeoutMs', options.timeoutMs);
+  if (options.recycleMs !== undefined) requireDuration('recycleMs', options.recycleMs);
+  if (options.idleTimeoutMs !== undefined) requireDuration('idleTimeoutMs', options.idleTimeoutMs);
+}
+
+function requireCount(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ConfigurationError(`pool.${name} must be an integer >= 0, got ${String(value)}`);
+  }
+}
+
+function requireDuration(name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigurationError(`pool.${name} must be a finite number of milliseconds >= 0, got ${String(value)}`);
+  }
+}

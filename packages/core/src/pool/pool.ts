@@ -1,0 +1,529 @@
+import { FactoryClosedError, PoolTimeoutError } from '../errors/error-classes.js';
+import { redactPassword } from '../errors/redact.js';
+import { checkPoolOptions } from './check-pool-options.js';
+import { poolTimeoutMessage } from './pool-timeout-message.js';
+import type { PooledConnection, PoolHooks, PoolListeners, PoolSnapshot, ResolvedPoolOptions } from './pool-types.js';
+import { PoolWaiter, timerDelay } from './pool-waiter.js';
+
+export type { PooledConnection, PoolHooks, PoolListeners, PoolSnapshot, ResolvedPoolOptions } from './pool-types.js';
+
+/**
+ * Where a connection is. `inHand` means the pool holds it between places: being pinged, just
+ * opened, or just released and not yet idled or handed over. `forceDestroyed` connections were
+ * taken from their holder by `destroyAll`, so their late `release` is a quiet no-op.
+ */
+type ConnectionState = 'idle' | 'inHand' | 'checkedOut' | 'destroyed' | 'forceDestroyed';
+
+interface IdleEntry<T> {
+  readonly connection: PooledConnection<T>;
+  readonly timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * A connection pool with SQLAlchemy QueuePool semantics: `size` connections are kept, up to
+ * `maxOverflow` more are opened under load and closed when returned, waiters are served first
+ * come first served, and a failed pre-ping discards every older idle connection too.
+ *
+ * @example
+ * ```ts
+ * const pool = new Pool(hooks, { size: 5, maxOverflow: 10, timeoutMs: 30_000, recycleMs: undefined,
+ *   prePing: true, lifo: false, idleTimeoutMs: undefined }, listeners, 'postgres://app:***@db/app');
+ * const connection = await pool.acquire();
+ * try {
+ *   await use(connection.resource);
+ * } finally {
+ *   pool.release(connection);
+ * }
+ * await pool.close();
+ * ```
+ */
+export class Pool<T> {
+  readonly #hooks: PoolHooks<T>;
+  readonly #options: ResolvedPoolOptions;
+  readonly #listeners: PoolListeners;
+  readonly #description: string | undefined;
+
+  #nextId = 1;
+  #closed = false;
+  #opening = 0;
+  /** Every open connection, whatever its state. */
+  readonly #live = new Set<PooledConnection<T>>();
+  /** Oldest-returned first. */
+  readonly #idle: IdleEntry<T>[] = [];
+  readonly #checkedOut = new Set<PooledConnection<T>>();
+  readonly #states = new WeakMap<PooledConnection<T>, ConnectionState>();
+  /** Callers waiting in line, first come first served. */
+  readonly #queue: PoolWaiter<T>[] = [];
+  /** Callers not yet answered: the queue plus those a connection is being opened or pinged for. */
+  readonly #waiting = new Set<PoolWaiter<T>>();
+  /** Opens and pings under way (`destroyAll` waits for them, since each ends in a place for its connection). */
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #destroying = new Set<Promise<void>>();
+
+  #created = 0;
+  #destroyed = 0;
+  #timeouts = 0;
+  #recycled = 0;
+  #invalidated = 0;
+
+  constructor(hooks: PoolHooks<T>, options: ResolvedPoolOptions, listeners: PoolListeners = {}, description?: string) {
+    checkPoolOptions(options);
+    this.#hooks = hooks;
+    this.#options = { ...options };
+    this.#listeners = listeners;
+    this.#description = description === undefined ? undefined : redactPassword(description);
+  }
+
+  /**
+   * Whether `close` was called.
+   *
+   * @example
+   * ```ts
+   * if (!pool.isClosed) await pool.close();
+   * ```
+   */
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Waits for a connection: an idle one (validated at checkout), else a new one if capacity
+   * allows, else the next one released. Rejects with `PoolTimeoutError` after `timeoutMs`, with
+   * the signal's reason on abort, with `FactoryClosedError` once closed, and with `create`'s own
+   * error when opening fails.
+   *
+   * @example
+   * ```ts
+   * const connection = await pool.acquire({ signal: AbortSignal.timeout(1000) });
+   * ```
+   */
+  acquire(options: { signal?: AbortSignal } = {}): Promise<PooledConnection<T>> {
+    if (this.#closed) return Promise.reject(this.#closedError());
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<PooledConnection<T>>((resolve, reject) => {
+      const waiter = new PoolWaiter<T>(resolve, reject, (settled) => this.#forget(settled));
+      this.#waiting.add(waiter);
+      this.#queue.push(waiter);
+      waiter.arm(this.#options.timeoutMs, () => this.#timeOut(waiter), signal);
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Returns a connection without waiting: an idle one (the recycle check applies; no ping, since
+   * a ping is asynchronous), else a new one from `hooks.createSync` if capacity allows, else
+   * `undefined`. Never jumps ahead of callers already waiting. Throws `FactoryClosedError` once closed.
+   *
+   * @example
+   * ```ts
+   * const connection = pool.tryAcquireSync();
+   * if (connection === undefined) throw new Error('no connection free right now');
+   * ```
+   */
+  tryAcquireSync(): PooledConnection<T> | undefined {
+    if (this.#closed) throw this.#closedError();
+    if (this.#queue.length > 0) return undefined;
+    const idle = this.#takeUsableIdle();
+    if (idle !== undefined) return this.#checkOut(idle);
+    if (this.#hooks.createSync === undefined || !this.#hasCapacity()) return undefined;
+    const connection = this.#register(this.#hooks.createSync());
+    return this.#checkOut(connection);
+  }
+
+  /**
+   * Gives a checked-out connection back. A closed pool or a broken connection destroys it; a
+   * waiter gets it next (after checkout validation); otherwise it idles, unless `size`
+   * connections already idle, in which case it is overflow and is closed. Throws `TypeError`
+   * for a connection that is not checked out (double release), changing nothing.
+   *
+   * @example
+   * ```ts
+   * pool.release(connection);
+   * ```
+   */
+  release(connection: PooledConnection<T>): void {
+    const state = this.#states.get(connection);
+    if (state === 'forceDestroyed') return;
+    if (state !== 'checkedOut') {
+      throw new TypeError(
+        `Pool.release: connection ${String(connection?.id)} is not checked out (state: ${state ?? 'unknown'})`,
+      );
+    }
+    this.#move(connection, 'inHand');
+    if (this.#closed) {
+      this.#destroy(connection);
+      return;
+    }
+    if (this.#isBroken(connection)) {
+      this.#invalidateConnection(connection, 'the driver reported the connection broken');
+      this.#dispatch();
+      return;
+    }
+    if (this.#queue.length === 0 && this.#idle.length >= this.#options.size) {
+      this.#destroy(connection);
+      return;
+    }
+    this.#notify('checkin', (l) => l.checkin?.(connection.id));
+    this.#place(connection);
+  }
+
+  /**
+   * Destroys a checked-out connection known to be broken, counts it as invalidated, and lets a
+   * waiter open a replacement. Resolves once the connection is closed. Rejects with `TypeError`
+   * for a connection that is not checked out.
+   *
+   * @example
+   * ```ts
+   * if (isConnectionLost(error, adapter)) await pool.invalidate(connection, 'connection lost');
+   * else pool.release(connection);
+   * ```
+   */
+  async invalidate(connection: PooledConnection<T>, reason: string): Promise<void> {
+    const state = this.#states.get(connection);
+    if (state === 'forceDestroyed') return;
+    if (state !== 'checkedOut') {
+      throw new TypeError(
+        `Pool.invalidate: connection ${String(connection?.id)} is not checked out (state: ${state ?? 'unknown'})`,
+      );
+    }
+    this.#move(connection, 'inHand');
+    const destroyed = this.#invalidateConnection(connection, reason);
+    this.#dispatch();
+    await destroyed;
+  }
+
+  /**
+   * Gauges and counters. `created - destroyed == open`, and `open + opening` never exceeds
+   * `size + maxOverflow`.
+   *
+   * @example
+   * ```ts
+   * const { inUse, waiting, timeouts } = pool.stats();
+   * ```
+   */
+  stats(): PoolSnapshot {
+    return {
+      open: this.#live.size,
+      idle: this.#idle.length,
+      inUse: this.#live.size - this.#idle.length,
+      waiting: this.#waiting.size,
+      created: this.#created,
+      destroyed: this.#destroyed,
+      timeouts: this.#timeouts,
+      recycled: this.#recycled,
+      invalidated: this.#invalidated,
+      opening: this.#opening,
+    };
+  }
+
+  /**
+   * Stops the pool: rejects every waiter with `FactoryClosedError`, destroys idle connections
+   * now (resolving when they are closed), and destroys checked-out ones when they are released.
+   * Idempotent.
+   *
+   * @example
+   * ```ts
+   * await pool.close();
+   * ```
+   */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      for (const waiter of [...this.#waiting]) waiter.reject(this.#closedError());
+      for (const { connection } of [...this.#idle]) this.#destroy(connection);
+    }
+    return this.#allDestroyed();
+  }
+
+  /**
+   * Closes the pool and also destroys the connections still checked out (their later `release`
+   * or `invalidate` is a no-op). Resolves when every open, ping and destroy under way has ended,
+   * so every connection the pool ever opened is closed.
+   *
+   * @example
+   * ```ts
+   * await Promise.race([drained, deadline]);
+   * await pool.destroyAll();
+   * ```
+   */
+  async destroyAll(): Promise<void> {
+    void this.close();
+    for (const connection of [...this.#checkedOut]) this.#destroy(connection, 'forceDestroyed');
+    while (this.#inFlight.size > 0 || this.#destroying.size > 0) {
+      await Promise.all([...this.#inFlight, ...this.#destroying]);
+    }
+  }
+
+  /** Serves waiters in order while an idle connection or free capacity exists. */
+  #dispatch(): void {
+    while (!this.#closed && this.#queue.length > 0) {
+      const idle = this.#takeUsableIdle();
+      if (idle !== undefined) {
+        this.#validateFor(this.#queue.shift()!, idle);
+      } else if (this.#hasCapacity()) {
+        this.#openFor(this.#queue.shift()!);
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** A connection nobody holds: destroy it if closed, else hand it to the first waiter, else idle it. */
+  #place(connection: PooledConnection<T>): void {
+    if (this.#closed) {
+      this.#destroy(connection);
+    } else if (this.#queue.length > 0) {
+      if (this.#isExpired(connection)) {
+        this.#recycle(connection);
+        this.#dispatch();
+      } else {
+        this.#validateFor(this.#queue.shift()!, connection);
+      }
+    } else if (this.#idle.length >= this.#options.size) {
+      this.#destroy(connection);
+    } else {
+      this.#makeIdle(connection);
+    }
+  }
+
+  /** Checkout validation of a connection the pool has in hand; fresh connections skip it. */
+  #validateFor(waiter: PoolWaiter<T>, connection: PooledConnection<T>): void {
+    if (!this.#options.prePing) {
+      this.#deliver(waiter, connection);
+      return;
+    }
+    waiter.serving = true;
+    this.#track(this.#inFlight, this.#pingThenDeliver(waiter, connection));
+  }
+
+  async #pingThenDeliver(waiter: PoolWaiter<T>, connection: PooledConnection<T>): Promise<void> {
+    const failure = await this.#pingFailure(connection);
+    if (failure === undefined) {
+      this.#deliver(waiter, connection);
+      return;
+    }
+    this.#invalidateConnection(connection, `ping failed: ${failure}`);
+    // A server restart kills every connection opened before this one: drop them all now.
+    for (const { connection: older } of [...this.#idle]) {
+      if (older.id < connection.id) {
+        this.#invalidateConnection(older, `opened before connection ${connection.id}, which failed its ping`);
+      }
+    }
+    // The failed connection's slot is still free here, so this waiter keeps its place in line.
+    if (!waiter.settled && !this.#closed) this.#openFor(waiter);
+    this.#dispatch();
+  }
+
+  /** Resolves to the ping error's message, or undefined if the ping succeeded within `timeoutMs`. */
+  async #pingFailure(connection: PooledConnection<T>): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.#options.timeoutMs} ms`)),
+        timerDelay(this.#options.timeoutMs),
+      );
+    });
+    try {
+      await Promise.race([this.#hooks.ping(connection.resource), deadline]);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #openFor(waiter: PoolWaiter<T>): void {
+    waiter.serving = true;
+    this.#opening += 1;
+    this.#track(this.#inFlight, this.#openThenDeliver(waiter));
+  }
+
+  async #openThenDeliver(waiter: PoolWaiter<T>): Promise<void> {
+    let resource: T;
+    try {
+      resource = await this.#hooks.create();
+    } catch (error) {
+      this.#opening -= 1;
+      if (!waiter.reject(error)) this.#report(error, 'connect');
+      this.#dispatch();
+      return;
+    }
+    this.#opening -= 1;
+    this.#deliver(waiter, this.#register(resource));
+  }
+
+  /** Books a freshly opened resource as an open connection the pool has in hand. */
+  #register(resource: T): PooledConnection<T> {
+    const connection: PooledConnection<T> = Object.freeze({ id: this.#nextId++, resource, createdAt: Date.now() });
+    this.#created += 1;
+    this.#live.add(connection);
+    this.#states.set(connection, 'inHand');
+    this.#notify('connect', (l) => l.connect?.(connection.id));
+    return connection;
+  }
+
+  /** Hands the connection to the waiter, or places it elsewhere if the waiter already gave up. */
+  #deliver(waiter: PoolWaiter<T>, connection: PooledConnection<T>): void {
+    if (waiter.settled) {
+      this.#place(connection);
+      return;
+    }
+    waiter.resolve(this.#checkOut(connection));
+  }
+
+  #checkOut(connection: PooledConnection<T>): PooledConnection<T> {
+    this.#move(connection, 'checkedOut');
+    this.#notify('checkout', (l) => l.checkout?.(connection.id));
+    return connection;
+  }
+
+  /** Takes idle connections in checkout order, discarding broken and too-old ones, until one is usable. */
+  #takeUsableIdle(): PooledConnection<T> | undefined {
+    while (this.#idle.length > 0) {
+      const entry = this.#options.lifo ? this.#idle.at(-1)! : this.#idle[0]!;
+      const connection = entry.connection;
+      this.#move(connection, 'inHand');
+      if (this.#isBroken(connection)) {
+        this.#invalidateConnection(connection, 'the driver reported the connection broken');
+      } else if (this.#isExpired(connection)) {
+        this.#recycle(connection);
+      } else {
+        return connection;
+      }
+    }
+    return undefined;
+  }
+
+  #makeIdle(connection: PooledConnection<T>): void {
+    const idleTimeoutMs = this.#options.idleTimeoutMs;
+    // Unref'd: an idle pool must never keep the process alive.
+    const timer =
+      idleTimeoutMs === undefined ? undefined : setTimeout(() => this.#expireIdle(connection), idleTimeoutMs).unref();
+    this.#idle.push({ connection, timer });
+    this.#states.set(connection, 'idle');
+  }
+
+  #expireIdle(connection: PooledConnection<T>): void {
+    if (this.#states.get(connection) !== 'idle') return;
+    this.#move(connection, 'inHand');
+    this.#destroy(connection);
+  }
+
+  /** Moves a connection out of its current place (idle list, checked-out set) into `to`. */
+  #move(connection: PooledConnection<T>, to: 'inHand' | 'checkedOut'): void {
+    const from = this.#states.get(connection);
+    if (from === 'idle') {
+      const index = this.#idle.findIndex((entry) => entry.connection === connection);
+      const [entry] = this.#idle.splice(index, 1);
+      clearTimeout(entry?.timer);
+    } else if (from === 'checkedOut') {
+      this.#checkedOut.delete(connection);
+    }
+    if (to === 'checkedOut') this.#checkedOut.add(connection);
+    this.#states.set(connection, to);
+  }
+
+  #invalidateConnection(connection: PooledConnection<T>, reason: string): Promise<void> {
+    this.#invalidated += 1;
+    const destroyed = this.#destroy(connection);
+    this.#notify('invalidate', (l) => l.invalidate?.(connection.id, reason));
+    return destroyed;
+  }
+
+  #recycle(connection: PooledConnection<T>): void {
+    this.#recycled += 1;
+    this.#destroy(connection);
+  }
+
+  /** Frees the connection's slot at once and closes it in the background (errors go to `error`). */
+  #destroy(connection: PooledConnection<T>, finalState: 'destroyed' | 'forceDestroyed' = 'destroyed'): Promise<void> {
+    if (this.#states.get(connection) !== 'inHand') this.#move(connection, 'inHand');
+    this.#states.set(connection, finalState);
+    this.#live.delete(connection);
+    this.#destroyed += 1;
+    return this.#track(this.#destroying, this.#closeResource(connection.resource));
+  }
+
+  async #closeResource(resource: T): Promise<void> {
+    try {
+      await this.#hooks.destroy(resource);
+    } catch (error) {
+      this.#report(error, 'destroy');
+    }
+  }
+
+  #timeOut(waiter: PoolWaiter<T>): void {
+    const message = poolTimeoutMessage({
+      size: this.#options.size,
+      maxOverflow: this.#options.maxOverflow,
+      timeoutMs: this.#options.timeoutMs,
+      inUse: this.#live.size - this.#idle.length,
+      waiting: this.#waiting.size,
+      description: this.#description,
+      wasServing: waiter.serving,
+    });
+    if (waiter.reject(new PoolTimeoutError(message))) this.#timeouts += 1;
+  }
+
+  /** A settled waiter leaves the line (it may still be served; its connection then goes elsewhere). */
+  #forget(waiter: PoolWaiter<T>): void {
+    this.#waiting.delete(waiter);
+    const index = this.#queue.indexOf(waiter);
+    if (index >= 0) this.#queue.splice(index, 1);
+  }
+
+  #hasCapacity(): boolean {
+    return this.#live.size + this.#opening < this.#options.size + this.#options.maxOverflow;
+  }
+
+  #isExpired(connection: PooledConnection<T>): boolean {
+    const { recycleMs } = this.#options;
+    return recycleMs !== undefined && Date.now() - connection.createdAt > recycleMs;
+  }
+
+  #isBroken(connection: PooledConnection<T>): boolean {
+    try {
+      return this.#hooks.isBroken?.(connection.resource) === true;
+    } catch (error) {
+      // A resource whose state cannot even be read is not worth keeping.
+      this.#report(error, 'isBroken');
+      return true;
+    }
+  }
+
+  #closedError(): FactoryClosedError {
+    const where = this.#description === undefined ? '' : ` to ${this.#description}`;
+    return new FactoryClosedError(`The connection pool${where} is closed; it hands out no more connections.`);
+  }
+
+  #allDestroyed(): Promise<void> {
+    return Promise.all([...this.#destroying]).then(() => undefined);
+  }
+
+  /** Keeps `work` in `set` until it ends; `work` never rejects (unexpected errors go to `error`). */
+  #track(set: Set<Promise<void>>, work: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = work
+      .catch((error: unknown) => this.#report(error, 'pool'))
+      .finally(() => set.delete(tracked));
+    set.add(tracked);
+    return tracked;
+  }
+
+  #notify(event: 'connect' | 'checkout' | 'checkin' | 'invalidate', call: (listeners: PoolListeners) => void): void {
+    try {
+      call(this.#listeners);
+    } catch (error) {
+      this.#report(error, `${event} listener`);
+    }
+  }
+
+  #report(error: unknown, phase: string): void {
+    try {
+      this.#listeners.error?.(error, phase);
+    } catch {
+      // The error listener itself failed: nobody is left to tell.
+    }
+  }
+}

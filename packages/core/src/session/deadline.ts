@@ -1,0 +1,93 @@
+import { TransactionTimeoutError } from '../errors/error-classes.js';
+
+/**
+ * A session's `timeoutMs` and `signal` as one thing: an internal signal (so pool waits stop
+ * too), a promise to race the session function against, and a callback that cancels the
+ * running statement when it fires.
+ */
+export class Deadline {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #signal: AbortSignal | undefined;
+  readonly #onSignalAbort: (() => void) | undefined;
+  #expired: TransactionTimeoutError | undefined;
+  #onExpire: ((error: TransactionTimeoutError) => void) | undefined;
+  #rejectRace: ((error: TransactionTimeoutError) => void) | undefined;
+
+  /**
+   * @example
+   * ```ts
+   * const deadline = new Deadline(5000, options.signal)
+   * try { await deadline.race(work()) } finally { deadline.clear() }
+   * ```
+   */
+  constructor(timeoutMs: number | undefined, signal: AbortSignal | undefined) {
+    if (signal?.aborted) {
+      this.#expire(abortError(signal));
+    } else if (signal) {
+      this.#signal = signal;
+      this.#onSignalAbort = () => this.#expire(abortError(signal));
+      signal.addEventListener('abort', this.#onSignalAbort, { once: true });
+    }
+    if (timeoutMs !== undefined && !this.#expired) {
+      this.#timer = setTimeout(
+        () =>
+          this.#expire(
+            new TransactionTimeoutError(
+              `The session exceeded its timeoutMs of ${timeoutMs} ms: the running statement was cancelled and the transaction rolled back. Raise timeoutMs or make the unit of work shorter.`,
+            ),
+          ),
+        timeoutMs,
+      );
+    }
+  }
+
+  /** Aborts when the deadline passes (hand it to waits such as pool checkout). */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get expired(): TransactionTimeoutError | undefined {
+    return this.#expired;
+  }
+
+  /** Registers what to do on expiry; runs at once if it already expired. */
+  onExpire(callback: (error: TransactionTimeoutError) => void): void {
+    this.#onExpire = callback;
+    if (this.#expired) callback(this.#expired);
+  }
+
+  /** Settles like `work`, or rejects with the timeout error when the deadline passes first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.#timer === undefined && this.#signal === undefined && !this.#expired) return work;
+    work.catch(() => {}); // a late rejection of abandoned work is expected, not unhandled
+    return new Promise<T>((resolve, reject) => {
+      if (this.#expired) return reject(this.#expired);
+      this.#rejectRace = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  clear(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#signal && this.#onSignalAbort) this.#signal.removeEventListener('abort', this.#onSignalAbort);
+    this.#onExpire = undefined;
+    this.#rejectRace = undefined;
+  }
+
+  #expire(error: TransactionTimeoutError): void {
+    if (this.#expired) return;
+    this.#expired = error;
+    this.#controller.abort(error);
+    this.#onExpire?.(error);
+    this.#rejectRace?.(error);
+  }
+}
+
+function abortError(signal: AbortSignal): TransactionTimeoutError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : String(signal.reason);
+  return new TransactionTimeoutError(
+    `The session was aborted by its signal (${reason}): the running statement was cancelled and the transaction rolled back.`,
+    { cause: signal.reason },
+  );
+}

@@ -1,0 +1,17 @@
+import type { AsyncLocalStorage } from 'node:async_hooks';
+import type { Adapter, DriverConnection } from '../adapter/adapter.js';
+import type { EventHub } from '../events/event-hub.js';
+import type { Pool } from '../pool/pool.js';
+import type { AmbientContext } from './ambient-context.js';
+import type { QueryRunner } from './query-runner.js';
+
+/** What every part of one factory's engine shares. */
+export interface EngineContext {
+  readonly adapter: Adapter;
+  readonly pool: Pool<DriverConnection>;
+  readonly hub: EventHub;
+  readonly runner: QueryRunner;
+  /** Per factory, so two factories never see each other's sessions. */
+  readonly ambient: AsyncLocalStorage<AmbientContext>;
+  nextSessionId(): string;
+}

@@ -1,0 +1,92 @@
+import { CompiledQuery, type QueryResult } from 'kysely';
+import type { Adapter, DriverConnection } from '../adapter/adapter.js';
+import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
+import type { EventHub } from '../events/event-hub.js';
+import type { QueryEvent } from '../events/event-types.js';
+import type { PooledConnection } from '../pool/pool.js';
+
+/**
+ * Runs compiled queries on pooled connections: the single place where driver errors become
+ * typed errors and where `query` events and `echo` lines are produced.
+ *
+ * @example
+ * ```ts
+ * const result = await runner.execute(conn, CompiledQuery.raw('select 1'), 's1')
+ * ```
+ */
+export class QueryRunner {
+  readonly #adapter: Adapter;
+  readonly #hub: EventHub;
+  readonly #echo: ((event: QueryEvent) => void) | undefined;
+  readonly #logParameters: boolean;
+
+  constructor(
+    adapter: Adapter,
+    hub: EventHub,
+    echo: ((event: QueryEvent) => void) | undefined,
+    logParameters: boolean,
+  ) {
+    this.#adapter = adapter;
+    this.#hub = hub;
+    this.#echo = echo;
+    this.#logParameters = logParameters;
+  }
+
+  /** Whether anyone observes statements (lets the hot path skip timing). */
+  get observed(): boolean {
+    return this.#echo !== undefined || this.#hub.has('query');
+  }
+
+  async execute(
+    connection: PooledConnection<DriverConnection>,
+    query: CompiledQuery,
+    sessionId: string | undefined,
+  ): Promise<QueryResult<unknown>> {
+    if (!this.observed) {
+      try {
+        return await connection.resource.execute(query);
+      } catch (error) {
+        throw toSessionFactoryError(error, this.#adapter);
+      }
+    }
+    const started = performance.now();
+    try {
+      const result = await connection.resource.execute(query);
+      this.report(query, started, sessionId, connection.id, undefined);
+      return result;
+    } catch (error) {
+      const typed = toSessionFactoryError(error, this.#adapter);
+      this.report(query, started, sessionId, connection.id, typed);
+      throw typed;
+    }
+  }
+
+  /** Runs dialect statements (BEGIN, COMMIT, SAVEPOINT ...) one after another. */
+  async executeStatements(
+    connection: PooledConnection<DriverConnection>,
+    statements: readonly string[],
+    sessionId: string | undefined,
+  ): Promise<void> {
+    for (const sql of statements) await this.execute(connection, CompiledQuery.raw(sql), sessionId);
+  }
+
+  /** Emits a `query` event for a statement run elsewhere (sync sessions). */
+  report(
+    query: CompiledQuery,
+    started: number,
+    sessionId: string | undefined,
+    connectionId: number,
+    error: QueryEvent['error'],
+  ): void {
+    const event: QueryEvent = {
+      sql: query.sql,
+      durationMs: performance.now() - started,
+      sessionId,
+      connectionId,
+      ...(this.#logParameters ? { parameters: query.parameters } : {}),
+      ...(error ? { error } : {}),
+    };
+    this.#echo?.(event);
+    this.#hub.emit('query', event);
+  }
+}

@@ -1,0 +1,341 @@
+import { CompiledQuery, Kysely, type KyselyProps, SingleConnectionProvider } from 'kysely';
+import {
+  FactoryClosedError,
+  PropagationError,
+  SessionClosedError,
+  UnexpectedRollbackError,
+  UnsupportedFeatureError,
+} from '../errors/error-classes.js';
+import { SessionFactoryError } from '../errors/session-factory-error.js';
+import { attachSuppressed } from './attach-suppressed.js';
+import { AutocommitConnection } from './autocommit-connection.js';
+import { Deadline } from './deadline.js';
+import type { EngineContext } from './engine-context.js';
+import { ManagedSessionKysely } from './managed-session.js';
+import { resolveIsolation } from './resolve-isolation.js';
+import { backoffDelay, resolveRetryPolicy } from './retry-policy.js';
+import { runHooks } from './run-hooks.js';
+import type { Scope } from './scope.js';
+import { PROPAGATIONS, type SessionOptions } from './session-options.js';
+import type { ManagedSession, Session } from './session-types.js';
+import { TransactionLifecycle } from './transaction-lifecycle.js';
+
+type SessionFn<T> = (tx: Session<any>) => Promise<T>;
+
+/** Session defaults from `FactoryOptions.session`. */
+export type SessionDefaults = Omit<SessionOptions, 'signal' | 'propagation'>;
+
+/**
+ * The unit-of-work algorithm: propagation, new transactions with deadline and retry,
+ * savepoints, joined scopes, scopes without a transaction, managed sessions, and the
+ * count of sessions in flight that `close()` drains.
+ */
+export class SessionEngine {
+  readonly lifecycle: TransactionLifecycle;
+  readonly #engine: EngineContext;
+  readonly #base: KyselyProps;
+  readonly #defaults: SessionDefaults;
+  readonly #isClosed: () => boolean;
+  #active = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(engine: EngineContext, base: KyselyProps, defaults: SessionDefaults, isClosed: () => boolean) {
+    this.#engine = engine;
+    this.#base = base;
+    this.#defaults = defaults;
+    this.#isClosed = isClosed;
+    this.lifecycle = new TransactionLifecycle(engine, base, (scope, fn) => this.savepoint(scope, fn));
+  }
+
+  /** Sessions (and scopes without a transaction) still running. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Resolves when no session is running. */
+  whenIdle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Joining or nesting into an open session stays allowed while `close()` drains it. */
+  async run<T>(fn: SessionFn<T>, options: SessionOptions = {}): Promise<T> {
+    const propagation = options.propagation ?? 'required';
+    if (!PROPAGATIONS.includes(propagation)) {
+      throw new PropagationError(
+        `Unknown propagation ${JSON.stringify(propagation)}; use one of: ${PROPAGATIONS.join(', ')}.`,
+      );
+    }
+    const ambient = this.#engine.ambient.getStore()?.scope;
+    const joined = ambient?.tx ? ambient : undefined;
+    switch (propagation) {
+      case 'required':
+        return joined ? this.#join(joined, fn, options, propagation) : this.#track(this.#runNew(fn, options));
+      case 'requiresNew':
+        return this.#track(this.#runNew(fn, options));
+      case 'nested':
+        if (!joined) return this.#track(this.#runNew(fn, options));
+        this.#assertJoinable(joined, options, propagation);
+        return this.savepoint(joined, fn);
+      case 'mandatory':
+        if (!joined) {
+          throw new PropagationError(
+            'Propagation "mandatory" needs an open session, and none is open. Call it inside sf.session().',
+          );
+        }
+        return this.#join(joined, fn, options, propagation);
+      case 'never':
+        if (joined) {
+          throw new PropagationError(
+            `Propagation "never" forbids running inside a session, but session ${joined.info.id} is open. Call it outside sf.session(), or use "notSupported".`,
+          );
+        }
+        return this.#withoutTransaction(fn);
+      case 'supports':
+        return joined ? this.#join(joined, fn, options, propagation) : this.#withoutTransaction(fn);
+      case 'notSupported':
+        return this.#withoutTransaction(fn);
+    }
+  }
+
+  /** A savepoint inside `parent`: siblings serialized, RELEASE on success, ROLLBACK TO on throw. */
+  savepoint<T>(parent: Scope, fn: SessionFn<T>): Promise<T> {
+    const { adapter, ambient, hub } = this.#engine;
+    if (!parent.tx) {
+      return Promise.reject(
+        new PropagationError(
+          'tx.savepoint() needs a transaction, but this scope runs without one (supports/notSupported/never).',
+        ),
+      );
+    }
+    if (!adapter.capabilities.savepoints) {
+      return Promise.reject(new UnsupportedFeatureError(`The ${adapter.dialect} adapter does not support savepoints.`));
+    }
+    const tx = parent.tx;
+    const sql = adapter.sql;
+    return parent.childLock.run(async () => {
+      parent.assertUsable();
+      const name = tx.nextSavepointName();
+      await this.lifecycle.execute(tx, [sql.savepoint(name)]);
+      const child = this.lifecycle.createScope(tx, parent, name);
+      try {
+        const result = await ambient.run({ scope: child }, () => fn(child.session));
+        if (child.rollbackOnly) {
+          throw new UnexpectedRollbackError(
+            `Savepoint ${child.info.id} was marked rollback-only because a scope that joined it threw; it was rolled back.`,
+          );
+        }
+        await this.lifecycle.execute(tx, [sql.releaseSavepoint(name)]);
+        child.closed = true;
+        child.mergeInto(parent);
+        return result;
+      } catch (error) {
+        child.closed = true;
+        const serverStillInTransaction = tx.connection.resource.inTransaction?.() !== false;
+        if (!tx.ended && !tx.abortReason && !tx.poisoned && serverStillInTransaction) {
+          try {
+            await this.lifecycle.execute(tx, [sql.rollbackToSavepoint(name)]);
+          } catch (rollbackError) {
+            attachSuppressed(error, rollbackError);
+            tx.poisoned ??= 'ROLLBACK TO SAVEPOINT failed';
+            parent.rollbackOnly = true;
+          }
+        }
+        await runHooks(child.rollbackHooks, 'onRollback', tx.id, hub);
+        throw error;
+      }
+    });
+  }
+
+  /** `sf.begin()`: a transaction the caller finishes. */
+  async begin<DB>(options: Omit<SessionOptions, 'retry'> = {}): Promise<ManagedSession<DB>> {
+    this.assertOpen();
+    if (options.propagation !== undefined && options.propagation !== 'requiresNew') {
+      throw new PropagationError(
+        `sf.begin() always opens a new transaction; propagation ${JSON.stringify(options.propagation)} does not apply. Use sf.session(fn, { propagation }) instead.`,
+      );
+    }
+    const merged = { ...this.#defaults, ...options };
+    const begin = this.lifecycle.beginOptions(merged);
+    const deadline = new Deadline(merged.timeoutMs, merged.signal);
+    let root: Scope;
+    try {
+      root = await this.lifecycle.open(begin, deadline.signal, (base, scope, runSavepoint) => {
+        return new ManagedSessionKysely(base, scope, scope.connection, runSavepoint);
+      });
+    } catch (error) {
+      deadline.clear();
+      throw deadline.expired ?? error;
+    }
+    const tx = root.tx!;
+    deadline.onExpire((error) => this.lifecycle.abort(tx, error));
+    let settle!: () => void;
+    void this.#track(new Promise<void>((resolve) => (settle = resolve)));
+    const finish = () => {
+      deadline.clear();
+      settle();
+    };
+    const session = root.session as ManagedSessionKysely<DB>;
+    session.bind({
+      get isEnded() {
+        return tx.ended;
+      },
+      commit: async () => {
+        if (tx.ended) throw new SessionClosedError(`Session ${tx.id} has already ended; it cannot be committed.`);
+        try {
+          await this.lifecycle.commit(root);
+        } catch (error) {
+          throw await this.lifecycle.rollback(root, error);
+        } finally {
+          finish();
+        }
+      },
+      rollback: async () => {
+        try {
+          await this.lifecycle.rollback(root, undefined);
+        } finally {
+          finish();
+        }
+      },
+    });
+    return session;
+  }
+
+  /** `sf.connection(fn)`: one pooled connection in autocommit mode, reset before it goes back. */
+  async connection<DB, T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const { pool, ambient, adapter } = this.#engine;
+    return this.#track(
+      (async () => {
+        const connection = new AutocommitConnection(this.#engine, await pool.acquire());
+        const provider = new SingleConnectionProvider(connection);
+        const db = new Kysely<DB>({ ...this.#base, executor: this.#base.executor.withConnectionProvider(provider) });
+        try {
+          return await ambient.run({ scope: undefined }, () => fn(db));
+        } finally {
+          // Never return a connection inside a transaction fn left open (drivers that cannot
+          // tell get an unconditional ROLLBACK, harmless outside a transaction).
+          if (connection.pooled.resource.inTransaction?.() !== false) {
+            await connection.executeQuery(CompiledQuery.raw(adapter.sql.rollback)).catch(() => connection.poison());
+          }
+          await connection.release();
+        }
+      })(),
+    );
+  }
+
+  assertOpen(): void {
+    if (this.#isClosed()) {
+      throw new FactoryClosedError('The session factory is closed: it accepts no new sessions. Create a new factory.');
+    }
+  }
+
+  async #runNew<T>(fn: SessionFn<T>, options: SessionOptions): Promise<T> {
+    this.assertOpen();
+    const merged = { ...this.#defaults, ...options };
+    const policy = resolveRetryPolicy(merged.retry);
+    const begin = this.lifecycle.beginOptions(merged);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#runAttempt(fn, begin, merged);
+      } catch (error) {
+        const retry = error instanceof SessionFactoryError && error.retryable && attempt < policy.attempts;
+        if (!retry || merged.signal?.aborted || this.#isClosed()) throw error;
+        await sleep(backoffDelay(attempt, policy));
+      }
+    }
+  }
+
+  async #runAttempt<T>(
+    fn: SessionFn<T>,
+    begin: ReturnType<TransactionLifecycle['beginOptions']>,
+    options: SessionOptions,
+  ): Promise<T> {
+    const deadline = new Deadline(options.timeoutMs, options.signal);
+    let root: Scope | undefined;
+    try {
+      root = await this.lifecycle.open(begin, deadline.signal);
+      const tx = root.tx!;
+      deadline.onExpire((error) => this.lifecycle.abort(tx, error));
+      const scope = root;
+      const result = await deadline.race(this.#engine.ambient.run({ scope }, () => fn(scope.session)));
+      await this.lifecycle.commit(root);
+      return result;
+    } catch (error) {
+      const primary = deadline.expired ?? error;
+      if (root && !root.tx!.ended) throw await this.lifecycle.rollback(root, primary);
+      throw primary;
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  async #join<T>(scope: Scope, fn: SessionFn<T>, options: SessionOptions, propagation: string): Promise<T> {
+    this.#assertJoinable(scope, options, propagation);
+    scope.assertUsable();
+    try {
+      return await fn(scope.session);
+    } catch (error) {
+      scope.rollbackOnly = true;
+      throw error;
+    }
+  }
+
+  // A joined scope cannot change the transaction it joins: say so instead of ignoring the option.
+  #assertJoinable(scope: Scope, options: SessionOptions, propagation: string): void {
+    const tx = scope.tx!;
+    const conflict = (what: string) =>
+      new PropagationError(
+        `Propagation "${propagation}" joins session ${scope.info.id}, but the scope asks for ${what}. Use propagation "requiresNew" for a separate transaction, or drop the option.`,
+      );
+    if (options.isolation !== undefined) {
+      const wanted = resolveIsolation(this.#engine.adapter.capabilities, options.isolation);
+      if (wanted !== tx.begin.isolation) {
+        throw conflict(
+          `isolation "${options.isolation}" while it runs "${tx.begin.isolation ?? 'the server default'}"`,
+        );
+      }
+    }
+    if (options.readOnly !== undefined && options.readOnly !== tx.begin.readOnly) {
+      throw conflict(`readOnly: ${options.readOnly} while it is ${tx.begin.readOnly ? 'read-only' : 'read-write'}`);
+    }
+    if (options.timeoutMs !== undefined || options.signal !== undefined) {
+      throw conflict('its own timeoutMs/signal (they apply to a new transaction only)');
+    }
+    if (options.retry !== undefined) throw conflict('retry (only a scope that starts a transaction can be retried)');
+  }
+
+  async #withoutTransaction<T>(fn: SessionFn<T>): Promise<T> {
+    this.assertOpen();
+    const scope = this.lifecycle.createScope(undefined, undefined, undefined);
+    const { ambient, hub } = this.#engine;
+    return this.#track(
+      ambient.run({ scope: undefined }, async () => {
+        try {
+          const result = await fn(scope.session);
+          scope.closed = true;
+          await runHooks(scope.commitHooks, 'onCommit', scope.info.id, hub);
+          return result;
+        } catch (error) {
+          scope.closed = true;
+          await runHooks(scope.rollbackHooks, 'onRollback', scope.info.id, hub);
+          throw error;
+        }
+      }),
+    );
+  }
+
+  async #track<T>(work: Promise<T>): Promise<T> {
+    this.#active += 1;
+    try {
+      return await work;
+    } finally {
+      this.#active -= 1;
+      if (this.#active === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

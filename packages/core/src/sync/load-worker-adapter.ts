@@ -1,0 +1,23 @@
+import type { Adapter, WorkerSpec } from '../adapter/adapter.js';
+
+/**
+ * Rebuilds an adapter inside the worker: `(await import(spec.module))[spec.exportName](...spec.args)`.
+ * `spec.module` is a package name (resolved from core's location) or a `file:` URL.
+ *
+ * @example
+ * ```ts
+ * const adapter = await loadWorkerAdapter({ module: '@sessionfactory/pg', exportName: 'postgres', args: [url] })
+ * ```
+ */
+export async function loadWorkerAdapter(spec: WorkerSpec): Promise<Adapter> {
+  const namespace = (await import(spec.module)) as Record<string, unknown>;
+  const factory = namespace[spec.exportName];
+  if (typeof factory !== 'function') {
+    throw new TypeError(`${spec.module} has no exported function named ${spec.exportName}`);
+  }
+  const adapter = (await factory(...spec.args)) as Adapter;
+  if (!adapter || typeof adapter.connect !== 'function') {
+    throw new TypeError(`${spec.module}#${spec.exportName}(...) did not return an adapter`);
+  }
+  return adapter;
+}

@@ -1,0 +1,52 @@
+import { CompiledQuery, type QueryResult } from 'kysely';
+import type { DriverConnection } from '../adapter/adapter.js';
+import type { Pool, PooledConnection } from '../pool/pool.js';
+import type { SyncConnection } from './sync-connection.js';
+
+/**
+ * A pooled connection driven synchronously (SQLite): every call runs at once on the same
+ * connection async sessions use, so both see one database.
+ *
+ * @example
+ * ```ts
+ * const pooled = pool.tryAcquireSync()
+ * if (pooled) new NativeSyncConnection(pool, pooled).execute(CompiledQuery.raw('select 1'))
+ * ```
+ */
+export class NativeSyncConnection implements SyncConnection {
+  readonly #pool: Pool<DriverConnection>;
+  readonly #pooled: PooledConnection<DriverConnection>;
+
+  constructor(pool: Pool<DriverConnection>, pooled: PooledConnection<DriverConnection>) {
+    this.#pool = pool;
+    this.#pooled = pooled;
+  }
+
+  get connectionId(): number {
+    return this.#pooled.id;
+  }
+
+  begin(statements: readonly string[]): void {
+    for (const sql of statements) this.execute(CompiledQuery.raw(sql));
+  }
+
+  execute(query: CompiledQuery): QueryResult<unknown> {
+    return this.#pooled.resource.executeSync!(query);
+  }
+
+  end(statements: readonly string[]): void {
+    this.begin(statements);
+  }
+
+  inTransaction(): boolean {
+    return this.#pooled.resource.inTransaction?.() ?? true;
+  }
+
+  release(): void {
+    this.#pool.release(this.#pooled);
+  }
+
+  destroy(): void {
+    void this.#pool.invalidate(this.#pooled, 'sync session left the connection in an unknown state');
+  }
+}

@@ -1,0 +1,137 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { CompiledQuery, QueryResult } from 'kysely';
+import type { DriverConnection } from '../adapter/adapter.js';
+import { FakeDriverError } from './fake-error.js';
+import type { FakeFaults } from './fake-faults.js';
+
+/**
+ * One fake connection: records every statement, applies injected faults, and stores data in
+ * a real node:sqlite database so sessions have observable effects. The recorded dialect
+ * statements (`BEGIN ISOLATION LEVEL ... READ ONLY`) are translated to SQLite here.
+ */
+export class FakeConnection implements DriverConnection {
+  readonly serverId: number;
+  #broken = false;
+  #closed = false;
+  #readOnly = false;
+  #cancelWaiting: (() => void) | undefined;
+  readonly #db: DatabaseSync;
+  readonly #log: string[];
+  readonly #faults: FakeFaults;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(serverId: number, db: DatabaseSync, log: string[], faults: FakeFaults) {
+    this.serverId = serverId;
+    this.#db = db;
+    this.#log = log;
+    this.#faults = faults;
+  }
+
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  /** Marks the connection dead, as a server kill would. */
+  kill(): void {
+    this.#broken = true;
+  }
+
+  async execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    const fault = this.#begin(query.sql);
+    if (fault?.delayMs) await this.#wait(fault.delayMs);
+    return this.#finish(query, fault);
+  }
+
+  executeSync(query: CompiledQuery): QueryResult<unknown> {
+    return this.#finish(query, this.#begin(query.sql));
+  }
+
+  inTransaction(): boolean {
+    return this.#db.isTransaction;
+  }
+
+  async ping(): Promise<void> {
+    if (this.#broken) throw new FakeDriverError('CONNECTION', 'fake: connection is broken');
+  }
+
+  async serverVersion(): Promise<string> {
+    return 'fake-1.0';
+  }
+
+  async close(): Promise<void> {
+    this.closeSync();
+  }
+
+  closeSync(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** Interrupts an injected delay (what a server-side cancel does to a running statement). */
+  cancel(): boolean {
+    const wake = this.#cancelWaiting;
+    this.#cancelWaiting = undefined;
+    wake?.();
+    return wake !== undefined;
+  }
+
+  #begin(sql: string) {
+    if (this.#closed) throw new FakeDriverError('CONNECTION', 'fake: connection is closed');
+    if (this.#broken) throw new FakeDriverError('CONNECTION', 'fake: connection is broken');
+    this.#log.push(sql);
+    return this.#faults.take(sql);
+  }
+
+  #finish(query: CompiledQuery, fault: ReturnType<FakeFaults['take']>): QueryResult<unknown> {
+    if (fault?.breakConnection) {
+      this.#broken = true;
+      throw new FakeDriverError('CONNECTION', `fake: connection lost during ${query.sql}`);
+    }
+    if (fault?.error) throw new FakeDriverError(fault.error, `fake: injected ${fault.error} on ${query.sql}`);
+    return this.#run(query);
+  }
+
+  #wait(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#cancelWaiting = undefined;
+        resolve();
+      }, ms);
+      this.#cancelWaiting = () => {
+        clearTimeout(timer);
+        reject(new FakeDriverError('STATEMENT_TIMEOUT', 'fake: statement cancelled'));
+      };
+    });
+  }
+
+  // Dialect statements of the fake are translated to what SQLite understands.
+  #run(query: CompiledQuery): QueryResult<unknown> {
+    const sql = query.sql;
+    if (sql.startsWith('BEGIN')) {
+      this.#readOnly = sql.includes('READ ONLY');
+      if (this.#readOnly) this.#db.exec('PRAGMA query_only = ON');
+      this.#db.exec(this.#readOnly ? 'BEGIN' : 'BEGIN IMMEDIATE');
+      return { rows: [] };
+    }
+    if (sql === 'COMMIT' || sql === 'ROLLBACK') {
+      this.#db.exec(sql);
+      if (this.#readOnly) this.#db.exec('PRAGMA query_only = OFF');
+      this.#readOnly = false;
+      return { rows: [] };
+    }
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    const parameters = query.parameters.map(toSqliteValue) as never[];
+    if (statement.columns().length > 0) return { rows: statement.all(...parameters) };
+    const { changes, lastInsertRowid } = statement.run(...parameters);
+    return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+  }
+}
+
+function toSqliteValue(value: unknown): unknown {
+  return typeof value === 'boolean' ? Number(value) : value;
+}

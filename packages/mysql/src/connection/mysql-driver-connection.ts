@@ -1,0 +1,150 @@
+import type { DriverConnection } from '@sessionfactory/core';
+import { CompiledQuery, type QueryResult } from 'kysely';
+import mysql2, { type Connection, type ConnectionOptions, type QueryError } from 'mysql2';
+import { toQueryResult } from './to-query-result.js';
+
+/**
+ * One mysql2 connection behind core's `DriverConnection`. It always listens for the
+ * connection's `error` and `end` events, so a connection the server drops while idle marks
+ * itself broken instead of crashing the process with an unhandled `error` event.
+ */
+export class MysqlDriverConnection implements DriverConnection {
+  readonly #raw: Connection;
+  #broken = false;
+  #running = 0;
+
+  private constructor(raw: Connection) {
+    this.#raw = raw;
+    raw.on('error', () => {
+      this.#broken = true;
+    });
+    raw.on('end', () => {
+      this.#broken = true;
+    });
+  }
+
+  /**
+   * Opens one connection and waits for the handshake; rejects with mysql2's error.
+   *
+   * @example
+   * ```ts
+   * const connection = await MysqlDriverConnection.open({ host: '127.0.0.1', user: 'root' })
+   * ```
+   */
+  static async open(options: Readonly<ConnectionOptions>): Promise<MysqlDriverConnection> {
+    // mysql2 writes defaults into the `ssl` object it is given: hand each connection its own.
+    const ssl = typeof options.ssl === 'object' ? { ...options.ssl } : options.ssl;
+    const raw = mysql2.createConnection({ ...options, ...(ssl === undefined ? {} : { ssl }) });
+    const connection = new MysqlDriverConnection(raw);
+    try {
+      await new Promise<void>((resolve, reject) => raw.connect((error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      raw.destroy();
+      throw error;
+    }
+    return connection;
+  }
+
+  /** The server's thread id: `KILL QUERY <serverId>` cancels what this connection runs. */
+  get serverId(): number | undefined {
+    return this.#raw.threadId ?? undefined;
+  }
+
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  /** Whether a statement of this connection is in flight (a cancel only makes sense then). */
+  get running(): boolean {
+    return this.#running > 0;
+  }
+
+  execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    this.#running++;
+    return new Promise((resolve, reject) => {
+      // `query` (text protocol), as Kysely's MysqlDriver: parameters are escaped client-side,
+      // and statements MySQL cannot prepare (SAVEPOINT, ...) run too.
+      this.#raw.query(query.sql, [...query.parameters], (error: QueryError | null, result: unknown) => {
+        this.#running--;
+        if (error) {
+          this.#noteFailure(error);
+          reject(error);
+        } else {
+          resolve(toQueryResult(result));
+        }
+      });
+    });
+  }
+
+  async *stream(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<unknown>> {
+    const statement = this.#raw.query(query.sql, [...query.parameters]);
+    const rows = statement.stream({ highWaterMark: chunkSize });
+    // The stream hears errors through its own listener, which mysql2 removes once the stream
+    // is destroyed; this one keeps an error arriving after an early `break` from going unhandled.
+    statement.on('error', (error: QueryError) => this.#noteFailure(error));
+    // A lost connection is reported on the connection, not on a streaming statement.
+    const onLost = (error: unknown) => rows.destroy(error instanceof Error ? error : new Error(String(error)));
+    this.#raw.on('error', onLost);
+    this.#running++;
+    try {
+      let chunk: unknown[] = [];
+      for await (const row of rows) {
+        chunk.push(row);
+        if (chunk.length >= chunkSize) {
+          yield { rows: chunk };
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) yield { rows: chunk };
+    } finally {
+      this.#running--;
+      this.#raw.off('error', onLost);
+    }
+  }
+
+  ping(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#raw.ping((error) => {
+        if (error) {
+          this.#noteFailure(error);
+          reject(error);
+        } else {
+          resolve();
+        }
+      });
+    });
+  }
+
+  async serverVersion(): Promise<string> {
+    const { rows } = await this.execute(CompiledQuery.raw('SELECT VERSION() AS version'));
+    return String((rows[0] as { version?: unknown } | undefined)?.version ?? '');
+  }
+
+  /** Says goodbye to the server (COM_QUIT); a broken or busy connection is just dropped. Never throws. */
+  close(): Promise<void> {
+    if (this.#broken || this.#running > 0) {
+      this.#destroy();
+      return Promise.resolve();
+    }
+    this.#broken = true;
+    return new Promise((resolve) => {
+      this.#raw.end((error) => {
+        if (error) this.#destroy();
+        resolve();
+      });
+    });
+  }
+
+  #destroy(): void {
+    this.#broken = true;
+    try {
+      this.#raw.destroy();
+    } catch {
+      // Already closed: nothing left to release.
+    }
+  }
+
+  #noteFailure(error: { fatal?: boolean }): void {
+    if (error.fatal === true) this.#broken = true;
+  }
+}

@@ -1,0 +1,3 @@
+export type { MysqlConfig, MysqlDriverOptions } from './config/mysql-config.js';
+export { classifyMysqlError } from './errors/classify-mysql-error.js';
+export { mysql } from './mysql-adapter.js';

@@ -1,0 +1,39 @@
+import type { Adapter, DriverConnection } from '@sessionfactory/core';
+import type { MysqlConfig } from './config/mysql-config.js';
+import { resolveMysqlConfig } from './config/resolve-mysql-config.js';
+import { cancelMysqlQuery } from './connection/cancel-mysql-query.js';
+import { MysqlDriverConnection } from './connection/mysql-driver-connection.js';
+import { mysqlCapabilities } from './dialect/mysql-capabilities.js';
+import { mysqlDialectSql } from './dialect/mysql-dialect-sql.js';
+import { mysqlKyselyParts } from './dialect/mysql-kysely-parts.js';
+import { classifyMysqlError } from './errors/classify-mysql-error.js';
+import { mysqlWorkerSpec } from './mysql-worker-spec.js';
+
+/**
+ * The MySQL/MariaDB adapter over mysql2, for `createSessionFactory`. Checks its input at
+ * once (a bad option throws `ConfigurationError`) and opens nothing until core asks.
+ *
+ * @example
+ * ```ts
+ * import { createSessionFactory } from '@sessionfactory/core'
+ * import { mysql } from '@sessionfactory/mysql'
+ *
+ * const sf = createSessionFactory<DB>(mysql('mysql://app:secret@localhost:3306/shop'))
+ * const sf2 = createSessionFactory<DB>(mysql({ host: 'db', user: 'app', password, database: 'shop', ssl: true }))
+ * ```
+ */
+export function mysql(urlOrConfig: string | MysqlConfig): Adapter {
+  const { description, connectionOptions } = resolveMysqlConfig(urlOrConfig);
+  const workerSpec = mysqlWorkerSpec(urlOrConfig);
+  return {
+    dialect: 'mysql',
+    description,
+    capabilities: workerSpec === undefined ? { ...mysqlCapabilities, sync: false } : mysqlCapabilities,
+    sql: mysqlDialectSql,
+    kysely: mysqlKyselyParts,
+    workerSpec,
+    connect: (): Promise<DriverConnection> => MysqlDriverConnection.open(connectionOptions),
+    cancel: (connection: DriverConnection) => cancelMysqlQuery(connectionOptions, connection),
+    classifyError: classifyMysqlError,
+  };
+}

@@ -1,0 +1,109 @@
+import type { DriverConnection } from '@sessionfactory/core';
+import type { CompiledQuery, QueryResult } from 'kysely';
+import { Client, type ClientConfig, escapeIdentifier } from 'pg';
+import { CommitRolledBackError } from './commit-rolled-back-error.js';
+import { cursorStream } from './cursor-stream.js';
+import { toQueryResult } from './to-query-result.js';
+
+const COMMIT = /^\s*(commit|end)\b/i;
+/** How long `close` waits for a graceful goodbye before dropping the socket. */
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * One physical Postgres connection: a `pg.Client` owned by core's pool. Driver errors on an
+ * idle connection (a killed backend, a dropped socket) never crash the process: they only
+ * mark the connection `broken`, and core then discards it.
+ */
+export class PostgresConnection implements DriverConnection {
+  readonly #client: Client;
+  #broken = false;
+
+  private constructor(client: Client) {
+    this.#client = client;
+    // Without an 'error' listener, an error on an idle client is an uncaught exception.
+    client.on('error', () => {
+      this.#broken = true;
+    });
+    client.on('end', () => {
+      this.#broken = true;
+    });
+  }
+
+  /**
+   * Opens a connection and, when `searchPath` is given, sets the session's `search_path`.
+   * A connection that fails half-way is closed before the error is rethrown.
+   *
+   * @example
+   * ```ts
+   * const connection = await PostgresConnection.open({ host: '127.0.0.1', database: 'app' }, ['app'])
+   * await connection.ping()
+   * ```
+   */
+  static async open(config: ClientConfig, searchPath: readonly string[] | undefined): Promise<PostgresConnection> {
+    const connection = new PostgresConnection(new Client(config));
+    try {
+      await connection.#client.connect();
+      if (searchPath !== undefined) {
+        await connection.#client.query(`SET search_path TO ${searchPath.map((s) => escapeIdentifier(s)).join(', ')}`);
+      }
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
+    return connection;
+  }
+
+  /** The backend process id, which `pg_cancel_backend` and `pg_terminate_backend` take. */
+  get serverId(): number | undefined {
+    // `processID` is set from BackendKeyData at connect; pg's types do not declare it.
+    const pid = (this.#client as unknown as { processID?: number | null }).processID;
+    return pid ?? undefined;
+  }
+
+  get broken(): boolean {
+    return this.#broken;
+  }
+
+  async execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    const result = await this.#client.query({ text: query.sql, values: [...query.parameters] });
+    const last = Array.isArray(result) ? result.at(-1) : result;
+    // Postgres answers COMMIT of an aborted transaction with a ROLLBACK tag instead of an error.
+    if (last?.command === 'ROLLBACK' && COMMIT.test(query.sql)) throw new CommitRolledBackError();
+    return toQueryResult(result);
+  }
+
+  stream(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<unknown>> {
+    return cursorStream(this.#client, query, chunkSize);
+  }
+
+  inTransaction(): boolean {
+    const status = this.#client.getTransactionStatus();
+    return status === 'T' || status === 'E';
+  }
+
+  async ping(): Promise<void> {
+    await this.#client.query('SELECT 1');
+  }
+
+  async serverVersion(): Promise<string> {
+    const { rows } = await this.#client.query<{ server_version: string }>('SHOW server_version');
+    return rows[0]?.server_version ?? 'unknown';
+  }
+
+  async close(): Promise<void> {
+    this.#broken = true;
+    let timer: NodeJS.Timeout | undefined;
+    const gracePeriod = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), CLOSE_GRACE_MS);
+      timer.unref();
+    });
+    try {
+      const outcome = await Promise.race([this.#client.end(), gracePeriod]);
+      if (outcome === 'timeout') this.#client.connection.stream.destroy();
+    } catch {
+      // Closing a connection that is already dead has nothing left to do.
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

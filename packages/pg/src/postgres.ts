@@ -1,0 +1,45 @@
+import type { Adapter, DriverConnection, WorkerSpec } from '@sessionfactory/core';
+import { cancelPostgresBackend } from './cancel-postgres-backend.js';
+import { classifyPostgresError } from './classify-postgres-error.js';
+import { isPlainData } from './is-plain-data.js';
+import { postgresCapabilities } from './postgres-capabilities.js';
+import type { PostgresConfig } from './postgres-config.js';
+import { PostgresConnection } from './postgres-connection.js';
+import { postgresDialectSql } from './postgres-dialect-sql.js';
+import { postgresKyselyParts } from './postgres-kysely-parts.js';
+import { resolvePostgresConfig } from './resolve-postgres-config.js';
+
+/**
+ * The Postgres adapter over `pg`. Takes a `postgres:`/`postgresql:` URL or a
+ * `PostgresConfig`; bad input throws `ConfigurationError` at once. No connection is opened
+ * until core's pool asks for one.
+ *
+ * @example
+ * ```ts
+ * import { createSessionFactory } from '@sessionfactory/core'
+ * import { postgres } from '@sessionfactory/pg'
+ *
+ * const sf = createSessionFactory<DB>(postgres('postgres://app:secret@localhost:5432/app'))
+ * const sf2 = createSessionFactory<DB>(postgres({ host: 'localhost', database: 'app', searchPath: 'tenant_1' }))
+ * ```
+ */
+export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
+  const { clientConfig, searchPath, description } = resolvePostgresConfig(urlOrConfig);
+  const workerSpec: WorkerSpec | undefined = isPlainData(urlOrConfig)
+    ? { module: '@sessionfactory/pg', exportName: 'postgres', args: [structuredClone(urlOrConfig)] }
+    : undefined;
+  return {
+    dialect: 'postgres',
+    description,
+    // A config holding functions (custom type parsers, a password callback) cannot be rebuilt in a worker.
+    capabilities: workerSpec === undefined ? { ...postgresCapabilities, sync: false } : postgresCapabilities,
+    sql: postgresDialectSql,
+    kysely: postgresKyselyParts,
+    connect: () => PostgresConnection.open(clientConfig, searchPath),
+    async cancel(connection: DriverConnection): Promise<void> {
+      if (typeof connection.serverId === 'number') await cancelPostgresBackend(clientConfig, connection.serverId);
+    },
+    classifyError: classifyPostgresError,
+    ...(workerSpec === undefined ? {} : { workerSpec }),
+  };
+}
