@@ -75,13 +75,15 @@ function names(): string[] {
   }
 }
 
+const PROTOCOL_TYPES = new Set(['execute', 'end', 'cancel', 'release', 'destroy', 'close']);
+
 /** Counts the requests the main thread posts to the worker, by type. */
 function spyPosts(): { type: string; [key: string]: unknown }[] {
   const posted: { type: string }[] = [];
   const original = MessagePort.prototype.postMessage;
   vi.spyOn(MessagePort.prototype, 'postMessage').mockImplementation(function (this: MessagePort, ...args) {
     const message = args[0] as { type?: unknown } | undefined;
-    if (typeof message?.type === 'string') posted.push(message as { type: string });
+    if (typeof message?.type === 'string' && PROTOCOL_TYPES.has(message.type)) posted.push(message as { type: string });
     return original.apply(this, args as Parameters<MessagePort['postMessage']>);
   });
   return posted as { type: string; [key: string]: unknown }[];
@@ -436,11 +438,11 @@ describe('WorkerBridge over the node:sqlite fixture', () => {
         process.execPath,
         ['--input-type=module', '-e', script],
         { cwd: new URL('..', import.meta.url), timeout: 15_000 },
-        (_error, stdout) => resolve({ code: child.exitCode, stdout }),
+        (_error, stdout, stderr) => { console.log('STDERR', stderr, _error); resolve({ code: child.exitCode, stdout }) },
       );
     });
     expect(output.stdout.trim()).toBe('[{"answer":42}]');
     expect(output.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
-  });
+  }, 20_000);
 });

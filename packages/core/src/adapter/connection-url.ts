@@ -31,8 +31,9 @@ export function parseConnectionUrl(url: string, schemes: readonly string[]): Con
   try {
     parsed = new URL(url);
   } catch {
+    // Not echoed: a malformed URL may hide its password from redaction.
     throw new ConfigurationError(
-      `Invalid database URL ${JSON.stringify(redactPassword(url))}: expected ${schemes[0]}://user:password@host:port/database`,
+      `Invalid database URL (not shown, it may contain a password): expected ${schemes[0]}://user:password@host:port/database, with special characters in the password percent-encoded.`,
     );
   }
   const scheme = parsed.protocol.replace(/:$/, '');

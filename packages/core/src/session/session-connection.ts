@@ -1,6 +1,10 @@
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 import { UnsupportedFeatureError } from '../errors/error-classes.js';
+import type { ErrorCode } from '../errors/error-codes.js';
+import { SessionFactoryError } from '../errors/session-factory-error.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
+
+const TRANSACTION_ENDING: ReadonlySet<ErrorCode> = new Set(['DEADLOCK', 'SERIALIZATION_FAILURE']);
 import type { EngineContext } from './engine-context.js';
 import type { Scope } from './scope.js';
 
@@ -24,7 +28,11 @@ export class SessionConnection implements DatabaseConnection {
     scope.assertUsable();
     const run = this.#engine.runner.execute(tx.connection, query, tx.id).catch((error: unknown) => {
       if (isConnectionLost(error, this.#engine.adapter)) tx.poisoned ??= 'connection lost during a statement';
-      throw tx.abortReason ?? error;
+      const aborted = tx.abortReason;
+      // A deadlock or serialization failure ends the whole transaction on the server (InnoDB
+      // rolls it back): later statements must not run in autocommit, and it must not commit.
+      if (error instanceof SessionFactoryError && TRANSACTION_ENDING.has(error.code)) tx.abortReason ??= error;
+      throw aborted ?? error;
     });
     return tx.track(run) as Promise<QueryResult<R>>;
   }

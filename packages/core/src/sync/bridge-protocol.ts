@@ -23,8 +23,11 @@ export const CONTROL_CELL = { signal: 0, state: 1, open: 2, inUse: 3, cancelAck:
 /** Size in bytes of the shared control buffer (8 Int32 cells, 3 spare). */
 export const CONTROL_BYTES = 8 * Int32Array.BYTES_PER_ELEMENT;
 
-/** Values of the `state` cell. */
-export const WORKER_STATE = { starting: 0, ready: 1, crashed: 2, closed: 3 } as const;
+/**
+ * Values of the `state` cell: `starting` until the worker's entry runs (a worker that dies
+ * before that cannot report it), `loading` while it imports the adapter module, then `ready`.
+ */
+export const WORKER_STATE = { starting: 0, loading: 1, ready: 2, crashed: 3, closed: 4 } as const;
 
 /** What the main thread hands the worker as `workerData`. */
 export interface WorkerInit {

@@ -42,6 +42,11 @@ export class ReplyChannel {
     Atomics.store(this.#control, CONTROL_CELL.inUse, inUse);
   }
 
+  /** Marks the worker's entry as running (it can report crashes from now on). */
+  loading(): void {
+    Atomics.store(this.#control, CONTROL_CELL.state, WORKER_STATE.loading);
+  }
+
   /** Marks the worker ready (its adapter loaded). */
   ready(): void {
     Atomics.store(this.#control, CONTROL_CELL.state, WORKER_STATE.ready);

@@ -38,6 +38,7 @@ process.on('uncaughtException', (error) => {
 process.on('exit', (code) => {
   if (!closing) crash(`exited unexpectedly (exit code ${code})`);
 });
+channel.loading();
 
 const ready = loadWorkerAdapter(init.spec).then(
   (loaded) => {

@@ -5,6 +5,7 @@ import type { WorkerSpec } from '../adapter/adapter.js';
 import { ConfigurationError, ConnectionError, TransactionTimeoutError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
 import { errorFromJSON } from '../errors/to-session-factory-error.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 import {
   type BridgeMessage,
   type BridgeRequest,
@@ -73,7 +74,11 @@ export class WorkerHandle {
       port: port2,
     };
     try {
-      this.#worker = new Worker(WORKER_ENTRY, { workerData: init, transferList: [port2] });
+      this.#worker = new Worker(WORKER_ENTRY, {
+        workerData: init,
+        transferList: [port2],
+        execArgv: workerExecArgv(process.execArgv),
+      });
     } catch (error) {
       port1.close();
       throw new ConfigurationError(`could not start the sync worker for ${this.#label}: ${messageOf(error)}`, {
@@ -137,6 +142,7 @@ export class WorkerHandle {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) {
+        if (Atomics.load(this.#control, CONTROL_CELL.state) === WORKER_STATE.starting) throw this.#neverStarted();
         this.#giveUp(seq, request.slot);
         throw new TransactionTimeoutError(
           `sync call exceeded callTimeoutMs (${this.#options.callTimeoutMs} ms): the statement was cancelled and the transaction is rolled back`,
@@ -221,6 +227,16 @@ export class WorkerHandle {
     } catch {
       // the liveness check will notice a worker that never acknowledges
     }
+  }
+
+  /** The thread never ran its entry within a whole call deadline: it died at startup (or is stuck); replace it. */
+  #neverStarted(): SessionFactoryError {
+    this.#dead ??= this.#crashError(
+      `sync worker for ${this.#label} did not start within callTimeoutMs (${this.#options.callTimeoutMs} ms); ` +
+        'it may have failed at startup (check the execArgv, loaders and NODE_OPTIONS the worker inherits)',
+    );
+    void this.terminate();
+    return this.#deadError();
   }
 
   #crashError(message: string): SessionFactoryError {

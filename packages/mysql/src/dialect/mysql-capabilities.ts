@@ -2,9 +2,9 @@ import type { AdapterCapabilities } from '@sessionfactory/core';
 
 /**
  * What MySQL/MariaDB (InnoDB) really do. Every isolation level runs as itself; REPEATABLE
- * READ reads one snapshot (no read skew) but, unless `innodb_snapshot_isolation` is on,
- * detects no write skew or lost update without locking reads. SERIALIZABLE is built from
- * locks, so contention shows up as deadlocks and lock timeouts, not serialization failures.
+ * READ reads one snapshot (no read skew) but never detects write skew, and lost updates only
+ * with `innodb_snapshot_isolation=ON` (off on MariaDB 10.11; it then raises 1020). SERIALIZABLE
+ * is built from locks, so contention shows up as deadlocks and lock timeouts.
  *
  * @example
  * ```ts
