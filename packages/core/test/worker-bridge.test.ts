@@ -421,28 +421,66 @@ describe('WorkerBridge over the node:sqlite fixture', () => {
     expect(() => b.acquire()).toThrow(FactoryClosedError);
   });
 
-  it('never keeps the process alive while idle', async () => {
-    const script = `
-      import { WorkerBridge } from ${JSON.stringify(BRIDGE_URL)};
-      import { CompiledQuery } from 'kysely';
-      const bridge = new WorkerBridge(
-        { module: ${JSON.stringify(FIXTURE)}, exportName: 'sqliteTest', args: [${JSON.stringify({ filename, logFile })}] },
-        { poolSize: 1, callTimeoutMs: 10000 },
-      );
+  it('never keeps the process alive while idle (and survives an inherited --input-type)', async () => {
+    const output = await runChild(
+      ['--input-type=module'],
+      `
       const connection = bridge.acquire();
       console.log(JSON.stringify(connection.execute(CompiledQuery.raw('SELECT 41 + 1 AS answer')).rows));
-    `;
-    const started = Date.now();
-    const output = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        ['--input-type=module', '-e', script],
-        { cwd: new URL('..', import.meta.url), timeout: 15_000 },
-        (_error, stdout, stderr) => { console.log('STDERR', stderr, _error); resolve({ code: child.exitCode, stdout }) },
-      );
-    });
+    `,
+    );
     expect(output.stdout.trim()).toBe('[{"answer":42}]');
     expect(output.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(output.ms).toBeLessThan(10_000);
+  }, 20_000);
+
+  it('reports a worker that dies before its entry runs as a ConnectionError at the deadline', async () => {
+    const failInWorkers =
+      "import { isMainThread } from 'node:worker_threads'; if (!isMainThread) throw new Error('no workers here');";
+    const output = await runChild(
+      ['--input-type=module', `--import=data:text/javascript,${encodeURIComponent(failInWorkers)}`],
+      `
+      const connection = bridge.acquire();
+      const started = performance.now();
+      try {
+        connection.execute(CompiledQuery.raw('SELECT 1'));
+      } catch (error) {
+        console.log(JSON.stringify({ name: error.name, message: error.message, ms: performance.now() - started }));
+      }
+    `,
+      500,
+    );
+    const result = JSON.parse(output.stdout.trim()) as { name: string; message: string; ms: number };
+    expect(result.name).toBe('ConnectionError');
+    expect(result.message).toMatch(/did not start within callTimeoutMs \(500 ms\)/);
+    expect(result.ms).toBeGreaterThanOrEqual(490);
+    expect(result.ms).toBeLessThan(3000);
+    expect(output.code).toBe(0);
   }, 20_000);
 });
+
+/** Runs a script in a fresh Node process with `bridge` (over the fixture) and `CompiledQuery` in scope. */
+async function runChild(
+  execArgv: string[],
+  body: string,
+  callTimeoutMs = 10_000,
+): Promise<{ code: number | null; stdout: string; ms: number }> {
+  const script = `
+    import { WorkerBridge } from ${JSON.stringify(BRIDGE_URL)};
+    import { CompiledQuery } from 'kysely';
+    const bridge = new WorkerBridge(
+      { module: ${JSON.stringify(FIXTURE)}, exportName: 'sqliteTest', args: [${JSON.stringify({ filename, logFile })}] },
+      { poolSize: 1, callTimeoutMs: ${callTimeoutMs} },
+    );
+    ${body}
+  `;
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [...execArgv, '-e', script],
+      { cwd: new URL('..', import.meta.url), timeout: 15_000 },
+      (_error, stdout) => resolve({ code: child.exitCode, stdout, ms: Date.now() - started }),
+    );
+  });
+}

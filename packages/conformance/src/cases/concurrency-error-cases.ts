@@ -37,8 +37,10 @@ export function registerConcurrencyErrorCases(ctx: SuiteContext): void {
     'waiting on a row lock past the lock timeout raises LockTimeoutError',
     async () => {
       const holder = await ctx.open();
-      const waiter = await ctx.open();
-      const setLockTimeoutSql = ctx.helper('setLockTimeoutSql');
+      const waiter = await ctx.open({ pool: { size: 1, maxOverflow: 0 } });
+      // Set on the waiter's only connection before its session, so even a BEGIN that waits
+      // for the lock (SQLite's BEGIN IMMEDIATE) gives up quickly.
+      await waiter.connection((db) => runRaw(db, ctx.helper('setLockTimeoutSql')(200)));
       await seedAccounts(ctx.admin.db);
       const locked = deferred();
       const release = deferred();
@@ -52,10 +54,7 @@ export function registerConcurrencyErrorCases(ctx: SuiteContext): void {
       try {
         await locked.promise;
         outcome = await settleTimed(
-          waiter.session(async (tx) => {
-            await runRaw(tx, setLockTimeoutSql(200));
-            await tx.updateTable('account').set({ balance: 2 }).where('id', '=', 1).execute();
-          }),
+          waiter.session((tx) => tx.updateTable('account').set({ balance: 2 }).where('id', '=', 1).execute()),
         );
       } finally {
         release.resolve();

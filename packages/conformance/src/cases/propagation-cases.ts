@@ -46,19 +46,25 @@ export function registerPropagationCases(ctx: SuiteContext): void {
       const sf = await ctx.open({ pool: { size: 2, maxOverflow: 0 } });
       const observer = ctx.observer(sf);
       const outerFailure = new Error('outer failure');
+      // The outer session only reads (read-only where the adapter can), so a single-writer
+      // database (SQLite) can still commit the independent inner write.
       const error = await rejectionOf(
-        sf.session(async (tx) => {
-          await sf.session(
-            async (inner) => {
-              expect(inner.info.id).not.toBe(tx.info.id);
-              await inner.insertInto('account').values(BOB).execute();
-            },
-            { propagation: 'requiresNew' },
-          );
-          expect(await accountIds(observer.db)).toEqual([2]);
-          await tx.insertInto('account').values(ALICE).execute();
-          throw outerFailure;
-        }),
+        sf.session(
+          async (tx) => {
+            expect(await accountIds(tx)).toEqual([]);
+            await sf.session(
+              async (inner) => {
+                expect(inner.info.id).not.toBe(tx.info.id);
+                expect(inner.info.readOnly).toBe(false);
+                await inner.insertInto('account').values(BOB).execute();
+              },
+              { propagation: 'requiresNew' },
+            );
+            expect(await accountIds(observer.db)).toEqual([2]);
+            throw outerFailure;
+          },
+          { readOnly: ctx.capabilities.readOnly },
+        ),
       );
       expect(error).toBe(outerFailure);
       expect(await accountIds(observer.db)).toEqual([2]);

@@ -29,6 +29,9 @@ import type { FactoryOptions } from './factory-options.js';
 import { checkSessionOptions, type ResolvedFactoryOptions, resolveFactoryOptions } from './resolve-factory-options.js';
 import type { PingResult, SessionFactory } from './session-factory.js';
 
+/** A connection that completed a statement this recently is not pinged again at checkout. */
+const PING_SKIP_AFTER_USE_MS = 1000;
+
 /** How long `close()` waits for sessions in flight when no deadline is given. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 
@@ -86,7 +89,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
         },
         ...(adapter.connectSync ? { createSync: () => adapter.connectSync!() } : {}),
         destroy: (connection) => connection.close(),
-        ping: (connection) => connection.ping(),
+        ping: async (connection) => {
+          if (!this.#engine.runner.usedWithin(connection, PING_SKIP_AFTER_USE_MS)) await connection.ping();
+        },
         isBroken: (connection) => connection.broken === true,
       },
       options.pool,
@@ -260,14 +265,18 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    * ```
    */
   stats(): PoolStats {
-    const stats = this.#pool.stats();
-    const worker = this.#bridge?.stats();
-    if (!worker) return stats;
+    const s = this.#pool.stats();
+    const worker = this.#bridge?.stats() ?? { open: 0, inUse: 0 };
     return {
-      ...stats,
-      open: stats.open + worker.open,
-      idle: stats.idle + (worker.open - worker.inUse),
-      inUse: stats.inUse + worker.inUse,
+      open: s.open + worker.open,
+      idle: s.idle + (worker.open - worker.inUse),
+      inUse: s.inUse + worker.inUse,
+      waiting: s.waiting,
+      created: s.created,
+      destroyed: s.destroyed,
+      timeouts: s.timeouts,
+      recycled: s.recycled,
+      invalidated: s.invalidated,
     };
   }
 

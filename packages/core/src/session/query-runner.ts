@@ -19,6 +19,8 @@ export class QueryRunner {
   readonly #hub: EventHub;
   readonly #echo: ((event: QueryEvent) => void) | undefined;
   readonly #logParameters: boolean;
+  /** When each connection last completed a statement: a recent success is as good as a ping. */
+  readonly #lastSuccess = new WeakMap<DriverConnection, number>();
 
   constructor(
     adapter: Adapter,
@@ -44,7 +46,9 @@ export class QueryRunner {
   ): Promise<QueryResult<unknown>> {
     if (!this.observed) {
       try {
-        return await connection.resource.execute(query);
+        const result = await connection.resource.execute(query);
+        this.#lastSuccess.set(connection.resource, performance.now());
+        return result;
       } catch (error) {
         throw toSessionFactoryError(error, this.#adapter);
       }
@@ -52,6 +56,7 @@ export class QueryRunner {
     const started = performance.now();
     try {
       const result = await connection.resource.execute(query);
+      this.#lastSuccess.set(connection.resource, performance.now());
       this.report(query, started, sessionId, connection.id, undefined);
       return result;
     } catch (error) {
@@ -59,6 +64,15 @@ export class QueryRunner {
       this.report(query, started, sessionId, connection.id, typed);
       throw typed;
     }
+  }
+
+  /**
+   * Whether the connection completed a statement within `ms` (pre-ping skips the round trip
+   * for a connection that just proved itself; the driver's `broken` flag is checked anyway).
+   */
+  usedWithin(connection: DriverConnection, ms: number): boolean {
+    const last = this.#lastSuccess.get(connection);
+    return last !== undefined && performance.now() - last < ms;
   }
 
   /** Runs dialect statements (BEGIN, COMMIT, SAVEPOINT ...) one after another. */

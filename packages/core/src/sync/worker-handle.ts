@@ -5,7 +5,6 @@ import type { WorkerSpec } from '../adapter/adapter.js';
 import { ConfigurationError, ConnectionError, TransactionTimeoutError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
 import { errorFromJSON } from '../errors/to-session-factory-error.js';
-import { workerExecArgv } from './worker-exec-argv.js';
 import {
   type BridgeMessage,
   type BridgeRequest,
@@ -17,6 +16,7 @@ import {
   WORKER_STATE,
   type WorkerInit,
 } from './bridge-protocol.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 
 /** A request that expects a reply, before the handle numbers it. */
 export type CallRequest = Omit<ExecuteRequest, 'seq'> | Omit<EndRequest, 'seq'>;
