@@ -5,6 +5,7 @@ import { SessionFactoryError } from '../errors/session-factory-error.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
 
 const TRANSACTION_ENDING: ReadonlySet<ErrorCode> = new Set(['DEADLOCK', 'SERIALIZATION_FAILURE']);
+
 import type { EngineContext } from './engine-context.js';
 import type { Scope } from './scope.js';
 

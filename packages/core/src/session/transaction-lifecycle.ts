@@ -3,6 +3,7 @@ import type { BeginOptions } from '../adapter/adapter.js';
 import { DatabaseError, UnexpectedRollbackError, UnsupportedFeatureError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
+import { settleWithin } from '../util/settle-within.js';
 import { attachSuppressed } from './attach-suppressed.js';
 import type { EngineContext } from './engine-context.js';
 import { resolveIsolation } from './resolve-isolation.js';
@@ -138,7 +139,7 @@ export class TransactionLifecycle {
     const tx = root.tx!;
     const { adapter, hub, runner } = this.#engine;
     if (tx.ended) return cause;
-    if (tx.pending.size > 0 && !(await settleWithin(tx.pending, SETTLE_AFTER_CANCEL_MS))) {
+    if (tx.pending.size > 0 && !(await settleWithin(Promise.allSettled([...tx.pending]), SETTLE_AFTER_CANCEL_MS))) {
       tx.poisoned ??= 'a statement did not finish after cancellation';
     }
     if (!tx.poisoned) {
@@ -189,18 +190,5 @@ export class TransactionLifecycle {
     tx.ended = true;
     if (tx.poisoned) await this.#engine.pool.invalidate(tx.connection, tx.poisoned);
     else this.#engine.pool.release(tx.connection);
-  }
-}
-
-async function settleWithin(pending: Set<Promise<unknown>>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const settled = Promise.allSettled([...pending]).then(() => true);
-  try {
-    return await Promise.race([settled, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -1,4 +1,5 @@
 import type { Adapter, WorkerSpec } from '../adapter/adapter.js';
+import { importPackage } from '../util/import-package.js';
 
 /**
  * Rebuilds an adapter inside the worker: `(await import(spec.module))[spec.exportName](...spec.args)`.
@@ -10,7 +11,7 @@ import type { Adapter, WorkerSpec } from '../adapter/adapter.js';
  * ```
  */
 export async function loadWorkerAdapter(spec: WorkerSpec): Promise<Adapter> {
-  const namespace = (await import(spec.module)) as Record<string, unknown>;
+  const namespace = await importPackage(spec.module);
   const factory = namespace[spec.exportName];
   if (typeof factory !== 'function') {
     throw new TypeError(`${spec.module} has no exported function named ${spec.exportName}`);

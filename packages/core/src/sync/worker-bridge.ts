@@ -15,6 +15,9 @@ export interface WorkerBridgeOptions {
 /** How long `close()` lets the worker close its connections before terminating it. */
 const CLOSE_GRACE_MS = 3000;
 
+/** How long `start()` waits for the worker to load its adapter by default. */
+const DEFAULT_START_TIMEOUT_MS = 30_000;
+
 /**
  * Gives server databases (Postgres, MySQL) a synchronous scope: a worker thread rebuilds
  * the adapter from its `WorkerSpec` and owns a small pool; the main thread posts compiled
@@ -79,6 +82,21 @@ export class WorkerBridge {
       freed = true;
       this.#inUse--;
     });
+  }
+
+  /**
+   * Optional warm-up: starts the worker now (if none runs) and resolves once it has loaded
+   * the adapter, so the first sync call does not spend its `callTimeoutMs` on thread startup.
+   * Rejects with `ConnectionError` if the worker cannot start within `timeoutMs`.
+   *
+   * @example
+   * ```ts
+   * await bridge.start()
+   * ```
+   */
+  async start(timeoutMs = DEFAULT_START_TIMEOUT_MS): Promise<void> {
+    if (this.#closed) throw new FactoryClosedError('the sync worker bridge is closed');
+    await this.#liveHandle().ready(timeoutMs);
   }
 
   /** Connections the worker holds open / in use (zero while no worker runs). */

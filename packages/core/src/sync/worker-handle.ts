@@ -28,6 +28,7 @@ export interface WorkerHandleOptions {
 }
 
 const WORKER_ENTRY = new URL('./sync-worker.js', import.meta.url);
+const READY_POLL_MS = 10;
 
 /**
  * One sync worker thread as the main thread sees it: starts it (unref'd), numbers calls,
@@ -113,6 +114,27 @@ export class WorkerHandle {
     return true;
   }
 
+  /**
+   * Resolves once the worker has loaded its adapter; rejects with `ConnectionError` if it
+   * crashes, exits or is not ready within `timeoutMs` (then it is terminated).
+   */
+  async ready(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      if (!this.alive) {
+        this.#drain(0);
+        throw this.#deadError();
+      }
+      if (Atomics.load(this.#control, CONTROL_CELL.state) === WORKER_STATE.ready) return;
+      if (performance.now() >= deadline) {
+        this.#dead ??= this.#crashError(`sync worker for ${this.#label} was not ready within ${timeoutMs} ms`);
+        await this.terminate();
+        throw this.#deadError();
+      }
+      await Promise.race([this.#exited, new Promise((resolve) => setTimeout(resolve, READY_POLL_MS))]);
+    }
+  }
+
   /** The worker's connection counts (from the shared buffer, written before every reply). */
   stats(): { open: number; inUse: number } {
     if (!this.alive) return { open: 0, inUse: 0 };
@@ -137,6 +159,9 @@ export class WorkerHandle {
       const reply = this.#drain(seq);
       if (reply) return reply;
       if (Atomics.load(this.#control, CONTROL_CELL.state) === WORKER_STATE.crashed) {
+        // the crash notice (and maybe this call's reply) is posted before the state is written
+        const last = this.#drain(seq);
+        if (last) return last;
         this.#dead ??= this.#crashError(`sync worker for ${this.#label} crashed`);
         throw this.#deadError();
       }
@@ -183,6 +208,7 @@ export class WorkerHandle {
   async terminate(): Promise<void> {
     this.#dead ??= this.#crashError(`sync worker for ${this.#label} was terminated`);
     await this.#worker.terminate().catch(() => {});
+    this.#port.close();
   }
 
   get #label(): string {

@@ -1,10 +1,10 @@
 import { CompiledQuery } from 'kysely';
 import type { Adapter, DriverConnection } from '../adapter/adapter.js';
 import { isConnectionLost, toSessionFactoryError } from '../errors/to-session-factory-error.js';
+import { settleWithin } from '../util/settle-within.js';
 import { buffersInArray } from './binary-values.js';
 import type { BridgeRequest, CancelRequest, EndRequest, ExecuteRequest } from './bridge-protocol.js';
 import type { ReplyChannel } from './reply-channel.js';
-import { settleWithin } from './settle-within.js';
 import type { WorkerPool } from './worker-pool.js';
 
 /** The worker's view of one main-thread slot (one `SyncConnection`). */

@@ -1,0 +1,59 @@
+import type { AdapterCapabilities, WorkerSpec } from './adapter.js';
+import { isPlainObject } from './config-checks.js';
+
+/**
+ * Whether `value` survives `structuredClone` unchanged in meaning: primitives, arrays, plain
+ * objects and byte arrays only. Functions fail to clone, and class instances would arrive
+ * without their methods, so both are refused.
+ *
+ * @example
+ * ```ts
+ * isPlainData({ host: 'db', ssl: { ca: Buffer.from('...') } })         // true
+ * isPlainData({ driverOptions: { types: { getTypeParser() {} } } }) // false
+ * ```
+ */
+export function isPlainData(value: unknown): boolean {
+  if (value === null || value === undefined) return true;
+  const type = typeof value;
+  if (type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint') return true;
+  if (value instanceof Uint8Array) return true;
+  if (Array.isArray(value)) return value.every(isPlainData);
+  if (isPlainObject(value)) return Object.values(value).every(isPlainData);
+  return false;
+}
+
+/** What an adapter whose sync scope runs through core's worker bridge declares about it. */
+export interface WorkerBridgeSupport {
+  /** The adapter's capabilities, with `sync: false` when the input cannot reach a worker. */
+  readonly capabilities: AdapterCapabilities;
+  /** Present only when the worker can rebuild the adapter. */
+  readonly workerSpec?: WorkerSpec;
+}
+
+/**
+ * Decides whether core's worker thread can rebuild an adapter by calling
+ * `(await import(module))[exportName](input)` again: only when `input` is plain data (see
+ * {@link isPlainData}). Then it returns a `workerSpec` carrying a copy of the input; otherwise
+ * no spec and `capabilities.sync: false`, so `syncSession` fails clearly instead of running
+ * with a different configuration. Spread the result into the adapter.
+ *
+ * @example
+ * ```ts
+ * const adapter: Adapter = {
+ *   dialect: 'postgres',
+ *   ...workerBridgeSupport({ module: '@sessionfactory/pg', exportName: 'postgres', input: urlOrConfig,
+ *     capabilities: postgresCapabilities }),
+ *   // ...
+ * }
+ * ```
+ */
+export function workerBridgeSupport(options: {
+  readonly module: string;
+  readonly exportName: string;
+  readonly input: unknown;
+  readonly capabilities: AdapterCapabilities;
+}): WorkerBridgeSupport {
+  const { module, exportName, input, capabilities } = options;
+  if (!isPlainData(input)) return { capabilities: { ...capabilities, sync: false } };
+  return { capabilities, workerSpec: { module, exportName, args: [structuredClone(input)] } };
+}
