@@ -251,6 +251,7 @@ describe('WorkerBridge over the node:sqlite fixture', () => {
 
   it('cancels a call that passes its deadline, rolls back, and keeps working', async () => {
     const b = bridge({ callTimeoutMs: 300 });
+    await b.start(); // a cold worker must not eat the short call deadline
     const connection = b.acquire();
     connection.begin(['BEGIN']);
     connection.execute(q('INSERT INTO t (name) VALUES (?)', ['ada']));
@@ -282,6 +283,7 @@ describe('WorkerBridge over the node:sqlite fixture', () => {
 
   it('rolls back on the worker even when the timed-out call is not in progress any more', async () => {
     const b = bridge({ callTimeoutMs: 200 });
+    await b.start(); // a cold worker must not eat the short call deadline
     const connection = b.acquire();
     connection.begin(['BEGIN']);
     connection.execute(q('INSERT INTO t (name) VALUES (?)', ['ada']));
@@ -292,8 +294,9 @@ describe('WorkerBridge over the node:sqlite fixture', () => {
     expect(names()).toEqual([]);
   });
 
-  it('never hands a late reply to the next call', () => {
+  it('never hands a late reply to the next call', async () => {
     const b = bridge({ poolSize: 2, callTimeoutMs: 300 });
+    await b.start(); // a cold worker must not eat the short call deadline
     const first = b.acquire();
     const late = timed(() => first.execute(q("SELECT 'sleep:450'", ['first'])));
     expect(late.error).toBeInstanceOf(TransactionTimeoutError);
@@ -344,9 +347,22 @@ describe('WorkerBridge over the node:sqlite fixture', () => {
     next.release();
   });
 
-  it('turns a failing adapter import into a ConnectionError', () => {
+  it('start() warms the worker up without opening a connection', async () => {
+    const b = bridge();
+    await b.start();
+    expect(log()).toEqual([expect.stringMatching(/^worker-start \d+$/)]);
+    expect(b.stats()).toEqual({ open: 0, inUse: 0 });
+    const connection = b.acquire();
+    expect(connection.execute(q('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    connection.release();
+    expect(log().filter((line) => line.startsWith('worker-start'))).toHaveLength(1);
+  });
+
+  it('turns a failing adapter import into a ConnectionError', async () => {
     const missing = pathToFileURL(join(dir, 'missing-adapter.mjs')).href;
     const b = bridge({}, missing);
+    await expect(b.start()).rejects.toThrow(/could not load the adapter: .*missing-adapter\.mjs/);
+    await expect(b.start()).rejects.toBeInstanceOf(ConnectionError);
     const connection = b.acquire();
     const { error, ms } = timed(() => connection.execute(q('SELECT 1')));
     expect(error).toBeInstanceOf(ConnectionError);
@@ -357,10 +373,14 @@ describe('WorkerBridge over the node:sqlite fixture', () => {
 
   it('replaces a worker whose event loop is stuck once the deadline and a grace period pass', async () => {
     const b = bridge({ callTimeoutMs: 200 });
+    await b.start(); // a cold worker must not eat the short call deadline
     const connection = b.acquire();
     expect(() => connection.execute(q("SELECT 'spin'"))).toThrow(TransactionTimeoutError);
     connection.release();
     await new Promise((resolve) => setTimeout(resolve, 300));
+    // the stuck worker never acknowledged the cancel: it is replaced (warmed up here so the
+    // fresh thread's startup does not eat the short deadline)
+    await b.start();
     const next = b.acquire();
     expect(next.execute(q('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     next.release();

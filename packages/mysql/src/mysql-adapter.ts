@@ -1,4 +1,4 @@
-import type { Adapter, DriverConnection } from '@sessionfactory/core';
+import { type Adapter, type DriverConnection, workerBridgeSupport } from '@sessionfactory/core';
 import type { MysqlConfig } from './config/mysql-config.js';
 import { resolveMysqlConfig } from './config/resolve-mysql-config.js';
 import { cancelMysqlQuery } from './connection/cancel-mysql-query.js';
@@ -7,7 +7,6 @@ import { mysqlCapabilities } from './dialect/mysql-capabilities.js';
 import { mysqlDialectSql } from './dialect/mysql-dialect-sql.js';
 import { mysqlKyselyParts } from './dialect/mysql-kysely-parts.js';
 import { classifyMysqlError } from './errors/classify-mysql-error.js';
-import { mysqlWorkerSpec } from './mysql-worker-spec.js';
 
 /**
  * The MySQL/MariaDB adapter over mysql2, for `createSessionFactory`. Checks its input at
@@ -24,14 +23,18 @@ import { mysqlWorkerSpec } from './mysql-worker-spec.js';
  */
 export function mysql(urlOrConfig: string | MysqlConfig): Adapter {
   const { description, connectionOptions } = resolveMysqlConfig(urlOrConfig);
-  const workerSpec = mysqlWorkerSpec(urlOrConfig);
   return {
     dialect: 'mysql',
     description,
-    capabilities: workerSpec === undefined ? { ...mysqlCapabilities, sync: false } : mysqlCapabilities,
+    // Functions in driverOptions (typeCast, stream, ...) cannot reach a worker: sync scopes are then off.
+    ...workerBridgeSupport({
+      module: '@sessionfactory/mysql',
+      exportName: 'mysql',
+      input: urlOrConfig,
+      capabilities: mysqlCapabilities,
+    }),
     sql: mysqlDialectSql,
     kysely: mysqlKyselyParts,
-    workerSpec,
     connect: (): Promise<DriverConnection> => MysqlDriverConnection.open(connectionOptions),
     cancel: (connection: DriverConnection) => cancelMysqlQuery(connectionOptions, connection),
     classifyError: classifyMysqlError,

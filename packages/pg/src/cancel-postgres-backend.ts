@@ -1,33 +1,29 @@
-import { Client, type ClientConfig } from 'pg';
+import { cancelFromSeparateConnection, type DriverConnection } from '@sessionfactory/core';
+import { CompiledQuery } from 'kysely';
+import type { ClientConfig } from 'pg';
+import { PostgresConnection } from './postgres-connection.js';
 
 /** A cancel that cannot connect quickly is useless; do not let it wait the full connect timeout. */
 const CANCEL_CONNECT_TIMEOUT_MS = 5_000;
 
 /**
- * Cancels whatever statement backend `pid` is running, from a separate short-lived
- * connection (`SELECT pg_cancel_backend($1)`). The cancelled statement fails with SQLSTATE
- * 57014; the backend itself stays open.
+ * Cancels whatever statement `connection`'s backend is running with
+ * `SELECT pg_cancel_backend(<pid>)`, sent by core's `cancelFromSeparateConnection` from a
+ * short-lived second connection (connect timeout at most 5 s). The cancelled statement fails
+ * with SQLSTATE 57014; the backend itself stays open.
  *
  * @example
  * ```ts
- * await cancelPostgresBackend(clientConfig, connection.serverId)
+ * await cancelPostgresBackend(clientConfig, connection)
  * ```
  */
-export async function cancelPostgresBackend(config: ClientConfig, pid: number): Promise<void> {
-  const client = new Client({
-    ...config,
-    connectionTimeoutMillis: Math.min(
-      config.connectionTimeoutMillis || CANCEL_CONNECT_TIMEOUT_MS,
-      CANCEL_CONNECT_TIMEOUT_MS,
-    ),
+export function cancelPostgresBackend(config: ClientConfig, connection: DriverConnection): Promise<void> {
+  const connectionTimeoutMillis = Math.min(
+    config.connectionTimeoutMillis || CANCEL_CONNECT_TIMEOUT_MS,
+    CANCEL_CONNECT_TIMEOUT_MS,
+  );
+  return cancelFromSeparateConnection(connection, {
+    open: () => PostgresConnection.open({ ...config, connectionTimeoutMillis }, undefined),
+    statement: (pid) => CompiledQuery.raw('SELECT pg_cancel_backend($1)', [pid]),
   });
-  client.on('error', () => {
-    // Errors surface through the awaited calls below; this only keeps an idle-socket error from crashing.
-  });
-  try {
-    await client.connect();
-    await client.query({ text: 'SELECT pg_cancel_backend($1)', values: [pid] });
-  } finally {
-    await client.end().catch(() => {});
-  }
 }

@@ -1,7 +1,7 @@
-import type { ErrorClassification } from '@sessionfactory/core';
+import { type ErrorClassification, isConnectionExceptionState, SOCKET_ERROR_CODES } from '@sessionfactory/core';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
 import { keyColumnFromDetail } from './key-column-from-detail.js';
-import { CONNECTION_LOST_MESSAGES, SOCKET_ERROR_CODES, SQLSTATE_CODES } from './sqlstate-codes.js';
+import { CONNECTION_LOST_MESSAGES, SQLSTATE_CODES } from './sqlstate-codes.js';
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
@@ -40,7 +40,7 @@ export function classifyPostgresError(error: unknown): ErrorClassification | und
   const original = { originalCode: code, originalMessage: message };
 
   if (code !== undefined && SQLSTATE.test(code) && !SOCKET_ERROR_CODES.has(code)) {
-    const typed = SQLSTATE_CODES[code] ?? (code.startsWith('08') ? 'CONNECTION' : 'DATABASE');
+    const typed = SQLSTATE_CODES[code] ?? (isConnectionExceptionState(code) ? 'CONNECTION' : 'DATABASE');
     return {
       code: typed,
       ...original,

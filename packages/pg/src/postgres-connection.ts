@@ -1,4 +1,4 @@
-import type { DriverConnection } from '@sessionfactory/core';
+import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core';
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { Client, type ClientConfig, escapeIdentifier } from 'pg';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
@@ -20,11 +20,7 @@ export class PostgresConnection implements DriverConnection {
 
   private constructor(client: Client) {
     this.#client = client;
-    // Without an 'error' listener, an error on an idle client is an uncaught exception.
-    client.on('error', () => {
-      this.#broken = true;
-    });
-    client.on('end', () => {
+    watchConnectionLoss(client, () => {
       this.#broken = true;
     });
   }

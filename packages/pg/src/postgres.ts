@@ -1,7 +1,6 @@
-import type { Adapter, DriverConnection, WorkerSpec } from '@sessionfactory/core';
+import { type Adapter, workerBridgeSupport } from '@sessionfactory/core';
 import { cancelPostgresBackend } from './cancel-postgres-backend.js';
 import { classifyPostgresError } from './classify-postgres-error.js';
-import { isPlainData } from './is-plain-data.js';
 import { postgresCapabilities } from './postgres-capabilities.js';
 import type { PostgresConfig } from './postgres-config.js';
 import { PostgresConnection } from './postgres-connection.js';
@@ -25,21 +24,20 @@ import { resolvePostgresConfig } from './resolve-postgres-config.js';
  */
 export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
   const { clientConfig, searchPath, description } = resolvePostgresConfig(urlOrConfig);
-  const workerSpec: WorkerSpec | undefined = isPlainData(urlOrConfig)
-    ? { module: '@sessionfactory/pg', exportName: 'postgres', args: [structuredClone(urlOrConfig)] }
-    : undefined;
   return {
     dialect: 'postgres',
     description,
     // A config holding functions (custom type parsers, a password callback) cannot be rebuilt in a worker.
-    capabilities: workerSpec === undefined ? { ...postgresCapabilities, sync: false } : postgresCapabilities,
+    ...workerBridgeSupport({
+      module: '@sessionfactory/pg',
+      exportName: 'postgres',
+      input: urlOrConfig,
+      capabilities: postgresCapabilities,
+    }),
     sql: postgresDialectSql,
     kysely: postgresKyselyParts,
     connect: () => PostgresConnection.open(clientConfig, searchPath),
-    async cancel(connection: DriverConnection): Promise<void> {
-      if (typeof connection.serverId === 'number') await cancelPostgresBackend(clientConfig, connection.serverId);
-    },
+    cancel: (connection) => cancelPostgresBackend(clientConfig, connection),
     classifyError: classifyPostgresError,
-    ...(workerSpec === undefined ? {} : { workerSpec }),
   };
 }

@@ -31,20 +31,10 @@ export const SQLSTATE_CODES: Readonly<Record<string, ErrorCode>> = {
   '53300': 'CONNECTION', // too_many_connections
 };
 
-/** Node socket error codes that mean the connection could not be made or was lost. */
-export const SOCKET_ERROR_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-
-/** pg's own messages (errors without a code) for a connection that is gone or never came up. */
+/**
+ * pg's own messages (errors without a code) for a connection that is gone or never came up. Node's socket codes
+ * are core's `SOCKET_ERROR_CODES`.
+ */
 export const CONNECTION_LOST_MESSAGES: readonly string[] = [
   'Connection terminated unexpectedly',
   'Client has encountered a connection error and is not queryable',

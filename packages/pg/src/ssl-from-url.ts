@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { configProblem } from './config-problem.js';
+import { invalidUrlParameter, parseBooleanParameter } from '@sessionfactory/core';
 
 const SSL_MODES: Readonly<Record<string, boolean | ConnectionOptions>> = {
   disable: false,
@@ -11,7 +11,7 @@ const SSL_MODES: Readonly<Record<string, boolean | ConnectionOptions>> = {
 };
 
 /**
- * Maps the URL's `sslmode` (or `ssl=true|false`) to pg's `ssl` option. `prefer` and `allow`
+ * Maps the URL's `sslmode` (or `ssl=true|false|1|0`) to pg's `ssl` option. `prefer` and `allow`
  * are refused: pg cannot fall back between TLS and plaintext, so they would silently mean
  * something else.
  *
@@ -26,12 +26,9 @@ export function sslFromUrl(params: Readonly<Record<string, string>>): boolean | 
   if (sslmode !== undefined) {
     const mode = SSL_MODES[sslmode];
     if (mode === undefined) {
-      throw configProblem('sslmode', sslmode, `one of ${Object.keys(SSL_MODES).join(', ')}`);
+      throw invalidUrlParameter('postgres', 'sslmode', sslmode, `one of ${Object.keys(SSL_MODES).join(', ')}`);
     }
     return mode;
   }
-  if (ssl === undefined) return undefined;
-  if (ssl === 'true' || ssl === '1') return true;
-  if (ssl === 'false' || ssl === '0') return false;
-  throw configProblem('ssl', ssl, 'true or false');
+  return ssl === undefined ? undefined : parseBooleanParameter('postgres', 'ssl', ssl);
 }

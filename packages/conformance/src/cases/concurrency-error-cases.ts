@@ -75,20 +75,24 @@ export function registerConcurrencyErrorCases(ctx: SuiteContext): void {
       await seedAccounts(ctx.admin.db);
       const bothLocked = barrier(2);
       const transfer = (sf: typeof a, first: number, second: number) =>
-        sf.session(async (tx) => {
-          await tx
-            .updateTable('account')
-            .set((eb) => ({ balance: eb('balance', '+', 1) }))
-            .where('id', '=', first)
-            .execute();
-          await bothLocked.arrive();
-          await tx
-            .updateTable('account')
-            .set((eb) => ({ balance: eb('balance', '+', 1) }))
-            .where('id', '=', second)
-            .execute();
-          return 'committed';
-        });
+        sf.session(
+          async (tx) => {
+            await tx
+              .updateTable('account')
+              .set((eb) => ({ balance: eb('balance', '+', 1) }))
+              .where('id', '=', first)
+              .execute();
+            await bothLocked.arrive();
+            await tx
+              .updateTable('account')
+              .set((eb) => ({ balance: eb('balance', '+', 1) }))
+              .where('id', '=', second)
+              .execute();
+            return 'committed';
+          },
+          // A deadline, so a database that never detects the deadlock fails this case instead of hanging it.
+          { timeoutMs: 15_000 },
+        );
       const outcomes = await Promise.allSettled([transfer(a, 1, 2), transfer(b, 2, 1)]);
       const rejected = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
       const fulfilled = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));

@@ -42,7 +42,12 @@ export function invalidOption(dialect: string, option: string, value: unknown, a
  * // ConfigurationError: postgres: invalid URL parameter "sslmode": "prefer"; expected one of disable, require
  * ```
  */
-export function invalidUrlParameter(dialect: string, name: string, value: unknown, allowed: string): ConfigurationError {
+export function invalidUrlParameter(
+  dialect: string,
+  name: string,
+  value: unknown,
+  allowed: string,
+): ConfigurationError {
   return adapterConfigError(dialect, `invalid URL parameter "${name}": ${showValue(name, value)}; expected ${allowed}`);
 }
 

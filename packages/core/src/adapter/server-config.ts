@@ -66,9 +66,9 @@ export interface ServerConfigSpec<Config extends AnyServerConnectionConfig> {
    * parameter, say) and loses to the config object's fields; shared fields are checked again,
    * the adapter's own ones come back in `options` for the adapter to check.
    */
-  readonly readUrlParameters?: (
-    params: Readonly<Record<string, string>>,
-  ) => { readonly [K in Exclude<keyof Config, 'url' | 'driverOptions'>]?: unknown };
+  readonly readUrlParameters?: (params: Readonly<Record<string, string>>) => {
+    readonly [K in Exclude<keyof Config, 'url' | 'driverOptions'>]?: unknown;
+  };
   /** Used when neither the URL nor the config gives a value; also shown in the description. */
   readonly defaults?: { readonly host?: string; readonly port?: number; readonly connectTimeoutMs?: number };
   /** Target parts that must be given, in the URL or the config (MySQL: `user`). */
@@ -194,11 +194,7 @@ function definedFields(config: Record<string, unknown>): Record<string, unknown>
   );
 }
 
-function checkServerSettings(
-  merged: Record<string, unknown>,
-  spec: LooseSpec,
-  scheme: string,
-): ServerSettings {
+function checkServerSettings(merged: Record<string, unknown>, spec: LooseSpec, scheme: string): ServerSettings {
   const { dialect, defaults } = spec;
   const settings: ServerSettings = {
     host: checkStringOption(dialect, 'host', merged.host) ?? defaults?.host,
@@ -218,10 +214,7 @@ function checkServerSettings(
   };
   for (const part of spec.required ?? []) {
     if (settings[part] === undefined) {
-      throw adapterConfigError(
-        dialect,
-        `no ${part} given; set "${part}" or put it in the URL (${urlExample(scheme)})`,
-      );
+      throw adapterConfigError(dialect, `no ${part} given; set "${part}" or put it in the URL (${urlExample(scheme)})`);
     }
   }
   return settings;
@@ -232,10 +225,7 @@ function checkSsl(dialect: string, value: unknown): boolean | object | undefined
   throw invalidOption(dialect, 'ssl', value, 'true, false or an object of TLS options (ca, cert, key, ...)');
 }
 
-function checkDriverOptions(
-  value: unknown,
-  spec: LooseSpec,
-): Record<string, unknown> | undefined {
+function checkDriverOptions(value: unknown, spec: LooseSpec): Record<string, unknown> | undefined {
   const { dialect, driverOptions } = spec;
   if (value === undefined) return undefined;
   if (!isPlainObject(value)) throw invalidOption(dialect, 'driverOptions', value, driverOptions.expected);

@@ -9,6 +9,6 @@
  */
 export function redactPassword(text: string): string {
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@\s/]*@/gi, '$1:***@')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^/\s]*@/gi, '$1:***@')
     .replace(/(password\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s;&,]+)/gi, '$1***');
 }

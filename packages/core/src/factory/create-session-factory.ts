@@ -8,11 +8,13 @@ import {
 } from 'kysely';
 import type { Adapter, AdapterCapabilities, DriverConnection } from '../adapter/adapter.js';
 import { ConfigurationError, PoolTimeoutError, UnsupportedFeatureError } from '../errors/error-classes.js';
+import { redactPassword } from '../errors/redact.js';
 import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import { EventHub } from '../events/event-hub.js';
 import type { FactoryEvents } from '../events/event-types.js';
 import { Pool } from '../pool/pool.js';
 import type { PoolStats } from '../pool/pool-options.js';
+import { Activity } from '../session/activity.js';
 import type { AmbientContext } from '../session/ambient-context.js';
 import type { EngineContext } from '../session/engine-context.js';
 import { FactoryDriver } from '../session/factory-driver.js';
@@ -110,12 +112,14 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
       hub,
       runner: new QueryRunner(adapter, hub, options.echo, options.logParameters),
       ambient: new AsyncLocalStorage<AmbientContext>(),
+      activity: new Activity(),
+      isClosed: () => this.#closing !== undefined,
       nextSessionId: () => `s${++this.#sessionCounter}`,
     };
     const base = this.#kyselyProps();
     this.db = new KyselyClass<DB>(base);
-    const isClosed = () => this.#closing !== undefined;
-    this.#sessions = new SessionEngine(this.#engine, base, options.session, isClosed);
+    const isClosed = this.#engine.isClosed;
+    this.#sessions = new SessionEngine(this.#engine, base, options.session);
     this.#sync = new SyncSessionEngine(
       this.#engine,
       this.#sessions.lifecycle,
@@ -325,7 +329,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   async #drainAndClose(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([this.#sessions.whenIdle(), deadline]);
+    await Promise.race([this.#engine.activity.whenIdle(), deadline]);
     clearTimeout(timer);
     const closing = this.#pool.close();
     await this.#pool.destroyAll();
@@ -345,7 +349,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
       if (pooled) return new NativeSyncConnection(this.#pool, pooled);
       const { size, maxOverflow } = this.#options.pool;
       throw new PoolTimeoutError(
-        `syncSession needs a free connection right now, but all ${size + maxOverflow} of ${this.#adapter.description} are in use (pool size ${size}, maxOverflow ${maxOverflow}). A sync session cannot wait: waiting would block the event loop the async sessions need to finish. Run sync sessions outside async ones, or raise pool.size.`,
+        `syncSession needs a free connection right now, but all ${size + maxOverflow} of ${redactPassword(this.#adapter.description)} are in use (pool size ${size}, maxOverflow ${maxOverflow}). A sync session cannot wait: waiting would block the event loop the async sessions need to finish. Run sync sessions outside async ones, or raise pool.size.`,
       );
     }
     if (mode === 'worker' && this.#adapter.workerSpec) {

@@ -17,6 +17,8 @@ export interface ResolvedFactoryOptions {
 }
 
 const KNOWN_OPTIONS = ['pool', 'echo', 'logParameters', 'session', 'sync'];
+const KNOWN_SESSION_OPTIONS = ['isolation', 'readOnly', 'timeoutMs', 'retry'];
+const KNOWN_SYNC_OPTIONS = ['poolSize', 'callTimeoutMs'];
 const KNOWN_POOL_OPTIONS = ['size', 'maxOverflow', 'timeoutMs', 'recycleMs', 'prePing', 'lifo', 'idleTimeoutMs'];
 
 /**
@@ -49,6 +51,8 @@ export function resolveFactoryOptions(adapter: Adapter, options: FactoryOptions 
     );
   }
   const session = options.session ?? {};
+  rejectUnknown('session.', session, KNOWN_SESSION_OPTIONS);
+  rejectUnknown('sync.', options.sync ?? {}, KNOWN_SYNC_OPTIONS);
   checkSessionDefaults(session);
   requireBoolean('logParameters', options.logParameters ?? false);
   const poolSize = options.sync?.poolSize ?? 1;

@@ -2,6 +2,7 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Adapter, DriverConnection } from '../adapter/adapter.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { Pool } from '../pool/pool.js';
+import type { Activity } from './activity.js';
 import type { AmbientContext } from './ambient-context.js';
 import type { QueryRunner } from './query-runner.js';
 
@@ -13,5 +14,8 @@ export interface EngineContext {
   readonly runner: QueryRunner;
   /** Per factory, so two factories never see each other's sessions. */
   readonly ambient: AsyncLocalStorage<AmbientContext>;
+  /** Work in flight, drained by `close()`. */
+  readonly activity: Activity;
+  isClosed(): boolean;
   nextSessionId(): string;
 }

@@ -1,6 +1,6 @@
 import { CompiledQuery, type DatabaseConnection, type Driver, type TransactionSettings } from 'kysely';
 import type { IsolationLevel } from '../adapter/adapter.js';
-import { PropagationError } from '../errors/error-classes.js';
+import { FactoryClosedError, PropagationError } from '../errors/error-classes.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import type { EngineContext } from './engine-context.js';
 import { resolveIsolation } from './resolve-isolation.js';
@@ -22,7 +22,19 @@ export class FactoryDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     const scope = this.#engine.ambient.getStore()?.scope;
     if (scope?.tx) return scope.connection;
-    return new AutocommitConnection(this.#engine, await this.#engine.pool.acquire());
+    const { activity, pool } = this.#engine;
+    if (this.#engine.isClosed()) {
+      throw new FactoryClosedError(
+        'The session factory is closed: sf.db accepts no new queries. Create a new factory.',
+      );
+    }
+    activity.enter();
+    try {
+      return new AutocommitConnection(this.#engine, await pool.acquire());
+    } catch (error) {
+      activity.leave();
+      throw error;
+    }
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -57,7 +69,12 @@ export class FactoryDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    if (connection instanceof AutocommitConnection) await connection.release();
+    if (!(connection instanceof AutocommitConnection)) return;
+    try {
+      await connection.release();
+    } finally {
+      this.#engine.activity.leave();
+    }
   }
 
   /** `sf.close()` owns the pool; destroying `sf.db` does nothing. */

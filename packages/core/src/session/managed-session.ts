@@ -1,4 +1,4 @@
-import type { DatabaseConnection, KyselyProps } from 'kysely';
+import type { ConnectionProvider, KyselyProps } from 'kysely';
 import type { Scope } from './scope.js';
 import { type SavepointRunner, SessionKysely } from './session-kysely.js';
 import type { ManagedSession } from './session-types.js';
@@ -17,8 +17,8 @@ export interface ManagedSessionControl {
 export class ManagedSessionKysely<DB> extends SessionKysely<DB> implements ManagedSession<DB> {
   #control: ManagedSessionControl | undefined;
 
-  constructor(base: KyselyProps, scope: Scope, connection: DatabaseConnection, runSavepoint: SavepointRunner) {
-    super(base, scope, connection, runSavepoint);
+  constructor(base: KyselyProps, scope: Scope, provider: ConnectionProvider, runSavepoint: SavepointRunner) {
+    super(base, scope, provider, runSavepoint);
   }
 
   /** Wired by the engine once the transaction is open. */

@@ -7,18 +7,18 @@ import {
   UnsupportedFeatureError,
 } from '../errors/error-classes.js';
 import { SessionFactoryError } from '../errors/session-factory-error.js';
+import { assertJoinable } from './assert-joinable.js';
 import { attachSuppressed } from './attach-suppressed.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import { Deadline } from './deadline.js';
 import type { EngineContext } from './engine-context.js';
 import { ManagedSessionKysely } from './managed-session.js';
-import { resolveIsolation } from './resolve-isolation.js';
 import { backoffDelay, resolveRetryPolicy } from './retry-policy.js';
 import { runHooks } from './run-hooks.js';
 import type { Scope } from './scope.js';
 import { PROPAGATIONS, type SessionOptions } from './session-options.js';
 import type { ManagedSession, Session } from './session-types.js';
-import { TransactionLifecycle } from './transaction-lifecycle.js';
+import { connectionProvider, TransactionLifecycle } from './transaction-lifecycle.js';
 
 type SessionFn<T> = (tx: Session<any>) => Promise<T>;
 
@@ -36,26 +36,13 @@ export class SessionEngine {
   readonly #base: KyselyProps;
   readonly #defaults: SessionDefaults;
   readonly #isClosed: () => boolean;
-  #active = 0;
-  #idleWaiters: (() => void)[] = [];
 
-  constructor(engine: EngineContext, base: KyselyProps, defaults: SessionDefaults, isClosed: () => boolean) {
+  constructor(engine: EngineContext, base: KyselyProps, defaults: SessionDefaults) {
     this.#engine = engine;
     this.#base = base;
     this.#defaults = defaults;
-    this.#isClosed = isClosed;
+    this.#isClosed = engine.isClosed;
     this.lifecycle = new TransactionLifecycle(engine, base, (scope, fn) => this.savepoint(scope, fn));
-  }
-
-  /** Sessions (and scopes without a transaction) still running. */
-  get active(): number {
-    return this.#active;
-  }
-
-  /** Resolves when no session is running. */
-  whenIdle(): Promise<void> {
-    if (this.#active === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** Joining or nesting into an open session stays allowed while `close()` drains it. */
@@ -113,6 +100,15 @@ export class SessionEngine {
     }
     const tx = parent.tx;
     const sql = adapter.sql;
+    const current = ambient.getStore()?.scope;
+    if (current && current !== parent && isInside(current, parent)) {
+      // parent's lock is held by the savepoint we are in: waiting for it would never end.
+      return Promise.reject(
+        new PropagationError(
+          `tx.savepoint() was called on scope ${parent.info.id} from inside its savepoint ${current.info.id}: use the tx of the scope you are in.`,
+        ),
+      );
+    }
     return parent.childLock.run(async () => {
       parent.assertUsable();
       const name = tx.nextSavepointName();
@@ -161,7 +157,7 @@ export class SessionEngine {
     let root: Scope;
     try {
       root = await this.lifecycle.open(begin, deadline.signal, (base, scope, runSavepoint) => {
-        return new ManagedSessionKysely(base, scope, scope.connection, runSavepoint);
+        return new ManagedSessionKysely(base, scope, connectionProvider(base, scope), runSavepoint);
       });
     } catch (error) {
       deadline.clear();
@@ -281,28 +277,8 @@ export class SessionEngine {
     }
   }
 
-  // A joined scope cannot change the transaction it joins: say so instead of ignoring the option.
   #assertJoinable(scope: Scope, options: SessionOptions, propagation: string): void {
-    const tx = scope.tx!;
-    const conflict = (what: string) =>
-      new PropagationError(
-        `Propagation "${propagation}" joins session ${scope.info.id}, but the scope asks for ${what}. Use propagation "requiresNew" for a separate transaction, or drop the option.`,
-      );
-    if (options.isolation !== undefined) {
-      const wanted = resolveIsolation(this.#engine.adapter.capabilities, options.isolation);
-      if (wanted !== tx.begin.isolation) {
-        throw conflict(
-          `isolation "${options.isolation}" while it runs "${tx.begin.isolation ?? 'the server default'}"`,
-        );
-      }
-    }
-    if (options.readOnly !== undefined && options.readOnly !== tx.begin.readOnly) {
-      throw conflict(`readOnly: ${options.readOnly} while it is ${tx.begin.readOnly ? 'read-only' : 'read-write'}`);
-    }
-    if (options.timeoutMs !== undefined || options.signal !== undefined) {
-      throw conflict('its own timeoutMs/signal (they apply to a new transaction only)');
-    }
-    if (options.retry !== undefined) throw conflict('retry (only a scope that starts a transaction can be retried)');
+    assertJoinable(scope.tx!.begin, scope.info.id, options, propagation, this.#engine.adapter.capabilities);
   }
 
   async #withoutTransaction<T>(fn: SessionFn<T>): Promise<T> {
@@ -325,15 +301,14 @@ export class SessionEngine {
     );
   }
 
-  async #track<T>(work: Promise<T>): Promise<T> {
-    this.#active += 1;
-    try {
-      return await work;
-    } finally {
-      this.#active -= 1;
-      if (this.#active === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
-    }
+  #track<T>(work: Promise<T>): Promise<T> {
+    return this.#engine.activity.track(work);
   }
+}
+
+function isInside(scope: Scope, ancestor: Scope): boolean {
+  for (let s = scope.parent; s; s = s.parent) if (s === ancestor) return true;
+  return false;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,9 +1,8 @@
 import {
+  type ConnectionProvider,
   type ControlledTransactionBuilder,
-  type DatabaseConnection,
   Kysely,
   type KyselyProps,
-  SingleConnectionProvider,
   type TransactionBuilder,
 } from 'kysely';
 import { PropagationError } from '../errors/error-classes.js';
@@ -22,18 +21,9 @@ export class SessionKysely<DB> extends Kysely<DB> implements Session<DB> {
   readonly #scope: Scope;
   readonly #runSavepoint: SavepointRunner;
 
-  /** `connection` pins every query to the session; without one (no transaction) queries go through `sf.db`. */
-  constructor(
-    base: KyselyProps,
-    scope: Scope,
-    connection: DatabaseConnection | undefined,
-    runSavepoint: SavepointRunner,
-  ) {
-    super(
-      connection
-        ? { ...base, executor: base.executor.withConnectionProvider(new SingleConnectionProvider(connection)) }
-        : base,
-    );
+  /** `provider` pins every query to the session's connection (or, without a transaction, guards autocommit). */
+  constructor(base: KyselyProps, scope: Scope, provider: ConnectionProvider, runSavepoint: SavepointRunner) {
+    super({ ...base, executor: base.executor.withConnectionProvider(provider) });
     this.#scope = scope;
     this.#runSavepoint = runSavepoint;
   }

@@ -1,4 +1,10 @@
-import { CompiledQuery, type KyselyProps } from 'kysely';
+import {
+  CompiledQuery,
+  type ConnectionProvider,
+  DefaultConnectionProvider,
+  type KyselyProps,
+  SingleConnectionProvider,
+} from 'kysely';
 import type { BeginOptions } from '../adapter/adapter.js';
 import { DatabaseError, UnexpectedRollbackError, UnsupportedFeatureError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
@@ -9,6 +15,7 @@ import type { EngineContext } from './engine-context.js';
 import { resolveIsolation } from './resolve-isolation.js';
 import { runHooks } from './run-hooks.js';
 import { Scope } from './scope.js';
+import { ScopeConnectionProvider } from './scope-connection-provider.js';
 import { SessionConnection } from './session-connection.js';
 import { type SavepointRunner, SessionKysely } from './session-kysely.js';
 import type { SessionOptions } from './session-options.js';
@@ -18,7 +25,14 @@ import { TransactionState } from './transaction-state.js';
 export type SessionBuilder = (base: KyselyProps, scope: Scope, runSavepoint: SavepointRunner) => SessionKysely<any>;
 
 const plainSession: SessionBuilder = (base, scope, runSavepoint) =>
-  new SessionKysely(base, scope, scope.tx ? scope.connection : undefined, runSavepoint);
+  new SessionKysely(base, scope, connectionProvider(base, scope), runSavepoint);
+
+/** Transactional scopes pin their connection; others autocommit, but only while open. */
+export function connectionProvider(base: KyselyProps, scope: Scope): ConnectionProvider {
+  return scope.tx
+    ? new SingleConnectionProvider(scope.connection)
+    : new ScopeConnectionProvider(scope, new DefaultConnectionProvider(base.driver));
+}
 
 /** How long a cancelled statement may take to settle before its connection is written off. */
 const SETTLE_AFTER_CANCEL_MS = 5000;

@@ -4,8 +4,10 @@ import {
   PropagationError,
   TransactionTimeoutError,
   UnexpectedRollbackError,
+  UnsupportedFeatureError,
 } from '../errors/error-classes.js';
 import { isConnectionLost, toSessionFactoryError } from '../errors/to-session-factory-error.js';
+import { assertJoinable } from '../session/assert-joinable.js';
 import { attachSuppressed } from '../session/attach-suppressed.js';
 import type { EngineContext } from '../session/engine-context.js';
 import { Scope } from '../session/scope.js';
@@ -73,7 +75,9 @@ export class SyncSessionEngine {
       case 'requiresNew':
         return this.#runNew(fn, options);
       case 'nested':
-        return joined ? this.savepoint(joined, fn) : this.#runNew(fn, options);
+        if (!joined) return this.#runNew(fn, options);
+        assertJoinable(joined.tx!.begin, joined.info.id, options, propagation, this.#engine.adapter.capabilities);
+        return this.savepoint(joined, fn);
       case 'never':
         if (joined) throw new PropagationError(`Propagation "never" forbids running inside session ${joined.info.id}.`);
         return this.#withoutTransaction(fn);
@@ -112,6 +116,9 @@ export class SyncSessionEngine {
     parent.assertUsable();
     if (!parent.info.transactional) {
       throw new PropagationError('tx.savepoint() needs a transaction, but this sync scope runs without one.');
+    }
+    if (!this.#engine.adapter.capabilities.savepoints) {
+      throw new UnsupportedFeatureError(`The ${this.#engine.adapter.dialect} adapter does not support savepoints.`);
     }
     const tx = parent.tx!;
     const sql = this.#engine.adapter.sql;
@@ -157,7 +164,7 @@ export class SyncSessionEngine {
     const tx: SyncTx = new TransactionState(this.#engine.nextSessionId(), connection, begin);
     if (merged.timeoutMs !== undefined) this.#deadlines.set(tx, performance.now() + merged.timeoutMs);
     try {
-      connection.begin(adapter.sql.begin(begin));
+      this.#control(tx, 'begin', adapter.sql.begin(begin));
     } catch (error) {
       connection.destroy();
       throw toSessionFactoryError(error, adapter);
@@ -180,7 +187,7 @@ export class SyncSessionEngine {
         );
       }
       try {
-        connection.end([adapter.sql.commit, ...afterEnd]);
+        this.#control(tx, 'end', [adapter.sql.commit, ...afterEnd]);
       } catch (error) {
         tx.ended = true;
         connection.destroy();
@@ -207,7 +214,7 @@ export class SyncSessionEngine {
     if (!tx.poisoned) {
       try {
         const serverRolledBack = tx.connection.inTransaction?.() === false;
-        tx.connection.end(serverRolledBack ? afterEnd : [adapter.sql.rollback, ...afterEnd]);
+        this.#control(tx, 'end', serverRolledBack ? afterEnd : [adapter.sql.rollback, ...afterEnd]);
       } catch (rollbackError) {
         attachSuppressed(cause, toSessionFactoryError(rollbackError, adapter));
         tx.poisoned = 'ROLLBACK failed';
@@ -224,11 +231,7 @@ export class SyncSessionEngine {
   }
 
   #join<T>(scope: SyncScope, fn: SyncFn<T>, options: SyncOptions, propagation: string): T {
-    if (options.isolation !== undefined || options.readOnly !== undefined || options.timeoutMs !== undefined) {
-      throw new PropagationError(
-        `Propagation "${propagation}" joins sync session ${scope.info.id}, but the scope sets isolation/readOnly/timeoutMs, which apply to a new transaction only. Use "requiresNew" or drop the option.`,
-      );
-    }
+    assertJoinable(scope.tx!.begin, scope.info.id, options, propagation, this.#engine.adapter.capabilities);
     scope.assertUsable();
     try {
       return notAPromise(fn(scope.syncSession));
@@ -264,6 +267,18 @@ export class SyncSessionEngine {
       }
       this.#finish(tx);
     }
+  }
+
+  // BEGIN/COMMIT/ROLLBACK go through the connection's begin/end (the bridge batches them);
+  // they are reported like any other statement.
+  #control(tx: SyncTx, kind: 'begin' | 'end', statements: readonly string[]): void {
+    const { runner } = this.#engine;
+    const started = runner.observed ? performance.now() : 0;
+    if (kind === 'begin') tx.connection.begin(statements);
+    else tx.connection.end(statements);
+    if (!started) return;
+    for (const sql of statements)
+      runner.report(CompiledQuery.raw(sql), started, tx.id, tx.connection.connectionId ?? 0, undefined);
   }
 
   #statement(scope: SyncScope, sql: string): void {

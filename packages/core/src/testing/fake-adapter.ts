@@ -81,7 +81,7 @@ export function fakeAdapter(options: FakeAdapterOptions = {}): FakeAdapter {
 
   const open = (): DriverConnection => {
     const db = new DatabaseSync(file);
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON');
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 0; PRAGMA foreign_keys = ON');
     const connection = new FakeConnection(connections.length + 1, db, statements, faults);
     connections.push(connection);
     return connection;

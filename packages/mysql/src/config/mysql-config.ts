@@ -1,47 +1,39 @@
+import type { ServerConnectionConfig } from '@sessionfactory/core';
 import type { ConnectionOptions, SslOptions } from 'mysql2';
 
-/** mysql2 options that `MysqlConfig` sets itself; `driverOptions` may not repeat them. */
-export const OWNED_DRIVER_OPTIONS = [
-  'uri',
-  'host',
-  'port',
-  'user',
-  'password',
-  'database',
-  'ssl',
-  'charset',
-  'timezone',
-  'connectTimeout',
-] as const;
+/**
+ * mysql2 options that `MysqlConfig` sets itself, each with the option to set instead;
+ * `driverOptions` may not repeat them.
+ */
+export const RESERVED_DRIVER_OPTIONS = {
+  uri: 'url',
+  host: 'host',
+  port: 'port',
+  user: 'user',
+  password: 'password',
+  database: 'database',
+  ssl: 'ssl',
+  charset: 'charset',
+  timezone: 'timezone',
+  connectTimeout: 'connectTimeoutMs',
+} as const;
 
 /** Extra mysql2 connection options, passed through unchanged (for example `supportBigNumbers`, `dateStrings`). */
-export type MysqlDriverOptions = Omit<ConnectionOptions, (typeof OWNED_DRIVER_OPTIONS)[number]>;
+export type MysqlDriverOptions = Omit<ConnectionOptions, keyof typeof RESERVED_DRIVER_OPTIONS>;
 
 /**
- * What `mysql()` accepts besides a URL. Fields given here override the same part of `url`.
- * Keep it structured-clonable (no functions in `driverOptions`) if you want `syncSession`:
- * the worker thread rebuilds the adapter from it.
+ * What `mysql()` accepts besides a URL: core's shared server fields plus MySQL's own. Fields
+ * given here override the same part of `url` (`mysql://user:password@host:port/database?ssl=true`;
+ * `mariadb://` is the same). `host` defaults to `localhost`, `port` to 3306; `user` is required,
+ * here or in the URL; `database` (the default schema) is optional; `ssl: true` is TLS with
+ * certificate verification, an object is Node TLS options as mysql2 takes them (default off);
+ * `connectTimeoutMs` is at least 1 (mysql2's default 10000). Keep it structured-clonable (no
+ * functions in `driverOptions`) if you want `syncSession`: the worker thread rebuilds the adapter
+ * from it.
  */
-export interface MysqlConfig {
-  /** `mysql://user:password@host:port/database?ssl=true` (`mariadb://` is the same). */
-  readonly url?: string | undefined;
-  /** Default `localhost`. */
-  readonly host?: string | undefined;
-  /** Default 3306. */
-  readonly port?: number | undefined;
-  /** Required, here or in the URL. */
-  readonly user?: string | undefined;
-  readonly password?: string | undefined;
-  /** The default schema; optional (statements then name `db.table`). */
-  readonly database?: string | undefined;
-  /** `true`: TLS with certificate verification; an object: Node TLS options as mysql2 takes them. Default off. */
-  readonly ssl?: boolean | SslOptions | undefined;
+export interface MysqlConfig extends ServerConnectionConfig<SslOptions, MysqlDriverOptions> {
   /** Connection charset or collation, such as `utf8mb4` or `utf8mb4_unicode_ci` (mysql2's default). */
   readonly charset?: string | undefined;
   /** How JS `Date`s are written and read: `local` (mysql2's default), `Z`, or `+HH:MM`. */
   readonly timezone?: string | undefined;
-  /** Time allowed to open one connection, in ms. Default 10000. */
-  readonly connectTimeoutMs?: number | undefined;
-  /** Extra mysql2 `ConnectionOptions`. */
-  readonly driverOptions?: MysqlDriverOptions | undefined;
 }

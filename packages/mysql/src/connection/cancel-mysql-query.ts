@@ -1,4 +1,4 @@
-import type { DriverConnection } from '@sessionfactory/core';
+import { cancelFromSeparateConnection, type DriverConnection } from '@sessionfactory/core';
 import { CompiledQuery } from 'kysely';
 import type { ConnectionOptions } from 'mysql2';
 import { MysqlDriverConnection } from './mysql-driver-connection.js';
@@ -6,11 +6,11 @@ import { MysqlDriverConnection } from './mysql-driver-connection.js';
 const ER_NO_SUCH_THREAD = 1094;
 
 /**
- * Stops the statement `connection` is running with `KILL QUERY <thread id>`, sent from a
- * separate short-lived connection (MySQL has no cancel request in its protocol). The
- * interrupted statement fails with error 1317; the connection and its transaction stay
- * open. Does nothing when the connection runs no statement, so a late cancel does not
- * interrupt the next one.
+ * Stops the statement `connection` is running with `KILL QUERY <thread id>`, sent by core's
+ * `cancelFromSeparateConnection` from a short-lived second connection (MySQL has no cancel
+ * request in its protocol). The interrupted statement fails with error 1317; the connection and
+ * its transaction stay open. Does nothing when the connection runs no statement, so a late
+ * cancel does not interrupt the next one.
  *
  * @example
  * ```ts
@@ -23,16 +23,11 @@ export async function cancelMysqlQuery(
   connection: DriverConnection,
 ): Promise<void> {
   if (connection instanceof MysqlDriverConnection && !connection.running) return;
-  const threadId = connection.serverId;
-  // Only an integer ever reaches the KILL statement.
-  if (typeof threadId !== 'number' || !Number.isSafeInteger(threadId) || threadId <= 0) return;
-  const control = await MysqlDriverConnection.open(options);
-  try {
-    await control.execute(CompiledQuery.raw(`KILL QUERY ${threadId}`));
-  } catch (error) {
+  await cancelFromSeparateConnection(connection, {
+    open: () => MysqlDriverConnection.open(options),
+    // KILL takes no parameters; core only passes a positive safe integer.
+    statement: (threadId) => CompiledQuery.raw(`KILL QUERY ${threadId}`),
     // 1094 "Unknown thread id": the connection is gone, so nothing runs there any more.
-    if ((error as { errno?: unknown }).errno !== ER_NO_SUCH_THREAD) throw error;
-  } finally {
-    await control.close();
-  }
+    isAlreadyGone: (error) => (error as { errno?: unknown }).errno === ER_NO_SUCH_THREAD,
+  });
 }

@@ -1,4 +1,4 @@
-import type { DriverConnection } from '@sessionfactory/core';
+import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core';
 import { CompiledQuery, type QueryResult } from 'kysely';
 import mysql2, { type Connection, type ConnectionOptions, type QueryError } from 'mysql2';
 import { toQueryResult } from './to-query-result.js';
@@ -15,10 +15,7 @@ export class MysqlDriverConnection implements DriverConnection {
 
   private constructor(raw: Connection) {
     this.#raw = raw;
-    raw.on('error', () => {
-      this.#broken = true;
-    });
-    raw.on('end', () => {
+    watchConnectionLoss(raw, () => {
       this.#broken = true;
     });
   }

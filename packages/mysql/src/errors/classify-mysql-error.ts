@@ -1,4 +1,4 @@
-import type { ErrorClassification } from '@sessionfactory/core';
+import { type ErrorClassification, isConnectionExceptionState } from '@sessionfactory/core';
 import { CONNECTION_LOST_CODES } from './connection-lost-codes.js';
 import { MYSQL_ERRNO_CODES } from './mysql-errno-codes.js';
 import { mysqlErrorFields } from './mysql-error-fields.js';
@@ -52,7 +52,11 @@ export function classifyMysqlError(error: unknown): ErrorClassification | undefi
   const known = errno === undefined ? undefined : MYSQL_ERRNO_CODES.get(errno);
   if (errno !== undefined && known !== undefined) return fromErrno(errno, message, originalCode);
 
-  if ((code !== undefined && CONNECTION_LOST_CODES.has(code)) || shape.fatal === true || isConnectionState(shape)) {
+  if (
+    (code !== undefined && CONNECTION_LOST_CODES.has(code)) ||
+    shape.fatal === true ||
+    isConnectionExceptionState(shape.sqlState)
+  ) {
     return { code: 'CONNECTION', originalCode, originalMessage: message, connectionLost: true };
   }
   if (errno !== undefined || stringOf(shape.sqlState) !== undefined) {
@@ -72,11 +76,6 @@ function fromErrno(errno: number, message: string, originalCode: string | number
     ...mysqlErrorFields(errno, message),
     ...(code === 'CONNECTION' ? { connectionLost: true } : {}),
   };
-}
-
-// SQLSTATE class 08 is "connection exception".
-function isConnectionState(shape: DriverErrorShape): boolean {
-  return stringOf(shape.sqlState)?.startsWith('08') === true;
 }
 
 function stringOf(value: unknown): string | undefined {

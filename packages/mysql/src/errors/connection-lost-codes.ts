@@ -1,16 +1,11 @@
+import { SOCKET_ERROR_CODES } from '@sessionfactory/core';
+
 /**
- * Node socket codes and mysql2 client codes that mean the connection is gone. mysql2 sets
- * them on `error.code` without a server error number.
+ * Codes on `error.code` that mean the connection is gone: Node's socket codes (core's
+ * `SOCKET_ERROR_CODES`) and mysql2's own client codes, which come without a server error number.
  */
 export const CONNECTION_LOST_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
+  ...SOCKET_ERROR_CODES,
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'PROTOCOL_PACKETS_OUT_OF_ORDER',

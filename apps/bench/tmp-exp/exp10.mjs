@@ -1,0 +1,11 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs'; import { join } from 'node:path'; import { tmpdir } from 'node:os';
+const dir = mkdtempSync(join(tmpdir(), 'x-'));
+const db = new Database(join(dir, 'a.db')); db.pragma('journal_mode = WAL');
+db.exec('create table t (id integer primary key, v int)'); db.exec('insert into t values (1, 0)');
+const b = db.prepare('BEGIN IMMEDIATE'), u = db.prepare('update t set v = v + 1 where id = ?'), c = db.prepare('COMMIT');
+const N = 100000;
+let t = performance.now(); for (let i = 0; i < N; i++) { b.run(); u.run(1); c.run(); } console.log('sync', ((performance.now() - t) * 1000 / N).toFixed(2));
+t = performance.now(); for (let i = 0; i < N; i++) { b.run(); await null; u.run([1]); await null; c.run(); await null; } console.log('async awaits', ((performance.now() - t) * 1000 / N).toFixed(2));
+t = performance.now(); for (let i = 0; i < N; i++) { b.all(); u.run([1]); c.all(); } console.log('sync with all()', ((performance.now() - t) * 1000 / N).toFixed(2));
+const bb = db.prepare('BEGIN IMMEDIATE'); console.log('reader?', bb.reader, c.reader);

@@ -1,0 +1,42 @@
+/**
+ * Counts work in flight (sessions, scopes, autocommit queries) so `close()` can wait for it.
+ *
+ * @example
+ * ```ts
+ * const activity = new Activity()
+ * await activity.track(work())
+ * await activity.whenIdle()
+ * ```
+ */
+export class Activity {
+  #active = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  get active(): number {
+    return this.#active;
+  }
+
+  enter(): void {
+    this.#active += 1;
+  }
+
+  leave(): void {
+    this.#active -= 1;
+    if (this.#active === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+  }
+
+  async track<T>(work: Promise<T>): Promise<T> {
+    this.enter();
+    try {
+      return await work;
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** Resolves when nothing is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+}

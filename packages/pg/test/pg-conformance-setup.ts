@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import { CONFORMANCE_SECRET, type ConformanceTarget } from '@sessionfactory/conformance';
+import { createSessionFactory } from '@sessionfactory/core';
+import pg from 'pg';
+import { postgres } from '../src/index.js';
+
+const SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' } as const;
+
+/**
+ * Polls `check` until it returns true (every 25 ms, up to `ms`).
+ *
+ * @example
+ * ```ts
+ * await waitUntil(async () => (await countBackends()) === 0);
+ * ```
+ */
+async function waitUntil(check: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * A conformance target on a fresh schema `sf_conf_<random>` of the test database. Every
+ * connection of the run carries the schema name as `application_name`, which is how the
+ * admin client finds (and kills) ours and only ours.
+ *
+ * @example
+ * ```ts
+ * describeConformance('postgres', postgresConformanceTarget);
+ * ```
+ */
+export async function postgresConformanceTarget(): Promise<ConformanceTarget> {
+  const schema = `sf_conf_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ ...SERVER, application_name: `${schema}_admin` });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const config = { ...SERVER, searchPath: schema, applicationName: schema };
+
+  const ourBackends = async (): Promise<number[]> => {
+    const result = await admin.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
+      [schema],
+    );
+    return result.rows.map((row) => row.pid);
+  };
+  const terminateOurs = async (): Promise<void> => {
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [schema]);
+    await waitUntil(async () => (await ourBackends()).length === 0);
+  };
+
+  return {
+    createFactory: (options) => createSessionFactory(postgres(config), options),
+    async teardown() {
+      try {
+        await terminateOurs();
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+    dialect: {
+      sleepSql: (seconds) => `SELECT pg_sleep(${Number(seconds)})`,
+      connectionIdSql: 'SELECT pg_backend_pid() AS id',
+      async killConnection(id) {
+        await admin.query('SELECT pg_terminate_backend($1)', [id]);
+        await waitUntil(async () => !(await ourBackends()).includes(id));
+      },
+      restartServer: terminateOurs,
+      async idleInTransactionCount() {
+        const result = await admin.query<{ n: string }>(
+          "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'",
+          [schema],
+        );
+        return Number(result.rows[0]?.n);
+      },
+      setLockTimeoutSql: (ms) => `SET lock_timeout = ${Math.ceil(ms)}`,
+      setStatementTimeoutSql: (ms) => `SET statement_timeout = ${Math.ceil(ms)}`,
+    },
+    failingFactories: {
+      authentication: () =>
+        createSessionFactory(postgres({ ...config, user: 'sf_conf_no_such_role', password: CONFORMANCE_SECRET })),
+      databaseNotFound: () => createSessionFactory(postgres({ ...config, database: `${schema}_missing_db` })),
+      unreachable: () => createSessionFactory(postgres({ ...config, port: 1 })),
+    },
+  };
+}
