@@ -146,10 +146,28 @@ describe('sf.begin()', () => {
 
   it('a failed BEGIN rejects begin() and destroys the connection', async () => {
     const { adapter, sf } = await harness();
-    adapter.fail({ match: BEGIN, error: 'CONNECTION' });
-    await expect(sf.begin()).rejects.toThrow(/CONNECTION/);
+    adapter.fail({ match: BEGIN, error: 'DATABASE' });
+    await expect(sf.begin()).rejects.toThrow(/DATABASE/);
     expect(adapter.statements).toEqual([BEGIN]);
     expect(sf.stats()).toMatchObject({ inUse: 0, invalidated: 1 });
+  });
+
+  it('a connection found dead at BEGIN is replaced: nothing ran yet, so the session starts on another', async () => {
+    const { adapter, sf } = await harness();
+    adapter.fail({ match: BEGIN, error: 'CONNECTION' });
+    await using s = await sf.begin();
+    await insert(s, 1);
+    await s.commit();
+    expect(adapter.statements).toEqual([BEGIN, BEGIN, INSERT, COMMIT]);
+    expect(sf.stats()).toMatchObject({ inUse: 0, invalidated: 1 });
+  });
+
+  it('gives up after three dead connections in a row and rethrows the ConnectionError', async () => {
+    const { adapter, sf } = await harness();
+    adapter.fail({ match: BEGIN, error: 'CONNECTION', times: 3 });
+    await expect(sf.begin()).rejects.toThrow(/CONNECTION/);
+    expect(adapter.statements).toEqual([BEGIN, BEGIN, BEGIN]);
+    expect(sf.stats()).toMatchObject({ inUse: 0, invalidated: 3 });
   });
 
   it('close() waits for an open managed session', async () => {

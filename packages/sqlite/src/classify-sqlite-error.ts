@@ -21,7 +21,7 @@ export interface SqliteErrorContext {
  * @example
  * ```ts
  * classifySqliteError({ code: 'SQLITE_CONSTRAINT_UNIQUE', message: 'UNIQUE constraint failed: account.email' })
- * // { code: 'UNIQUE_VIOLATION', table: 'account', column: 'email', constraint: 'account.email',
+ * // { code: 'UNIQUE_VIOLATION', table: 'account', column: 'email',
  * //   originalCode: 'SQLITE_CONSTRAINT_UNIQUE', originalMessage: 'UNIQUE constraint failed: account.email' }
  * classifySqliteError(new TypeError('boom')) // undefined
  * ```

@@ -11,7 +11,7 @@ export type ErrorDetail = Omit<ErrorClassification, 'originalCode' | 'originalMe
  * @example
  * ```ts
  * uniqueViolation('UNIQUE constraint failed: account.email')
- * // { code: 'UNIQUE_VIOLATION', constraint: 'account.email', table: 'account', column: 'email' }
+ * // { code: 'UNIQUE_VIOLATION', table: 'account', column: 'email' } (SQLite names no constraint here)
  * ```
  */
 export function uniqueViolation(message: string): ErrorDetail {
@@ -21,7 +21,8 @@ export function uniqueViolation(message: string): ErrorDetail {
   const columns = subject.split(', ').map(splitQualified);
   const table = columns[0]?.table;
   const column = columns.length === 1 ? columns[0]?.column : undefined;
-  return { code: 'UNIQUE_VIOLATION', constraint: subject, table, column };
+  // "t.col" is not a constraint name: leave constraint unset rather than invent one.
+  return { code: 'UNIQUE_VIOLATION', table, column };
 }
 
 /**

@@ -56,13 +56,12 @@ describe('real constraint violations', () => {
     ]);
   });
 
-  it('classifies a unique violation with table, column and constraint', async () => {
+  it('classifies a unique violation with table and column (SQLite names no constraint)', async () => {
     const error = await failure(connection, 'INSERT INTO account (email) VALUES (?)', ['a@example.com']);
     expect(adapter.classifyError(error)).toMatchObject({
       code: 'UNIQUE_VIOLATION',
       table: 'account',
       column: 'email',
-      constraint: 'account.email',
       originalCode: 'SQLITE_CONSTRAINT_UNIQUE',
     });
     const typed = toSessionFactoryError(error, adapter);

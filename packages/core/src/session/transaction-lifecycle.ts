@@ -34,6 +34,9 @@ export function connectionProvider(base: KyselyProps, scope: Scope): ConnectionP
     : new ScopeConnectionProvider(scope, new DefaultConnectionProvider(base.driver));
 }
 
+/** Checkouts tried when BEGIN finds the connection already dead (killed while idle). */
+const STALE_CONNECTION_ATTEMPTS = 3;
+
 /** How long a cancelled statement may take to settle before its connection is written off. */
 const SETTLE_AFTER_CANCEL_MS = 5000;
 
@@ -70,16 +73,21 @@ export class TransactionLifecycle {
     build: SessionBuilder = plainSession,
   ): Promise<Scope> {
     const { pool, runner, adapter } = this.#engine;
-    const pooled = await pool.acquire(signal ? { signal } : undefined);
-    const tx = new TransactionState(this.#engine.nextSessionId(), pooled, begin);
-    try {
-      await runner.executeStatements(pooled, adapter.sql.begin(begin), tx.id);
-    } catch (error) {
-      tx.ended = true;
-      await pool.invalidate(pooled, 'BEGIN failed');
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const pooled = await pool.acquire(signal ? { signal } : undefined);
+      const tx = new TransactionState(this.#engine.nextSessionId(), pooled, begin);
+      try {
+        await runner.executeStatements(pooled, adapter.sql.begin(begin), tx.id);
+        return this.createScope(tx, undefined, undefined, build);
+      } catch (error) {
+        tx.ended = true;
+        await pool.invalidate(pooled, 'BEGIN failed');
+        // A connection that died while idle shows it at its first statement; nothing of the
+        // session has run yet, so another connection can take its place.
+        const stale = isConnectionLost(error, adapter) && attempt < STALE_CONNECTION_ATTEMPTS && !signal?.aborted;
+        if (!stale) throw error;
+      }
     }
-    return this.createScope(tx, undefined, undefined, build);
   }
 
   createScope(
