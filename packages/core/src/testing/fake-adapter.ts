@@ -75,7 +75,10 @@ export function fakeAdapter(options: FakeAdapterOptions = {}): FakeAdapter {
     sharedDatabase: true,
     transactionalDdl: true,
     returning: true,
-    concurrencyErrors: ['SERIALIZATION_FAILURE', 'DEADLOCK', 'LOCK_TIMEOUT'],
+    // One writer at a time and busy_timeout 0: a second writer gets "database is locked" at
+    // once, a write on an outdated snapshot SQLITE_BUSY_SNAPSHOT. A single writer never
+    // deadlocks (DEADLOCK can only be injected).
+    concurrencyErrors: ['SERIALIZATION_FAILURE', 'LOCK_TIMEOUT'],
     ...options.capabilities,
   };
 
@@ -129,11 +132,14 @@ export function fakeAdapter(options: FakeAdapterOptions = {}): FakeAdapter {
 
 /**
  * The fake's classifier: injected faults carry their code; SQLite errors from the backing
- * database are mapped by message, enough for core's tests.
+ * database are mapped by message, with the table, column or constraint SQLite names
+ * (`UNIQUE constraint failed: account.owner`, `CHECK constraint failed: account_balance_ck`).
  *
  * @example
  * ```ts
  * classifyFakeError(new FakeDriverError('DEADLOCK', 'x'))?.code // 'DEADLOCK'
+ * classifyFakeError(new Error('NOT NULL constraint failed: account.owner'))
+ * // { code: 'NOT_NULL_VIOLATION', table: 'account', column: 'owner', ... }
  * ```
  */
 export function classifyFakeError(error: unknown): ErrorClassification | undefined {
@@ -142,18 +148,58 @@ export function classifyFakeError(error: unknown): ErrorClassification | undefin
   }
   if (!(error instanceof Error)) return undefined;
   const message = error.message;
-  const rules: [RegExp, ErrorClassification['code']][] = [
-    [/UNIQUE constraint failed/, 'UNIQUE_VIOLATION'],
-    [/FOREIGN KEY constraint failed/, 'FOREIGN_KEY_VIOLATION'],
-    [/NOT NULL constraint failed/, 'NOT_NULL_VIOLATION'],
-    [/CHECK constraint failed/, 'CHECK_VIOLATION'],
-    [/readonly database/, 'READ_ONLY_VIOLATION'],
-    [/no such table/, 'UNDEFINED_TABLE'],
-    [/no such column/, 'UNDEFINED_COLUMN'],
-    [/syntax error|incomplete input/, 'SQL_SYNTAX'],
-    [/database is locked|SQLITE_BUSY/, 'LOCK_TIMEOUT'],
-  ];
-  const code = rules.find(([pattern]) => pattern.test(message))?.[1];
-  if (!code) return undefined;
-  return { code, originalCode: (error as { code?: string }).code, originalMessage: message };
+  // node:sqlite's extended result code first: SQLITE_BUSY_SNAPSHOT says "database is locked"
+  // too, but means the snapshot went stale (another connection committed since it was taken).
+  const detail =
+    (error as { errcode?: unknown }).errcode === SQLITE_BUSY_SNAPSHOT
+      ? ({ code: 'SERIALIZATION_FAILURE' } as const)
+      : classifySqliteMessage(message);
+  if (!detail) return undefined;
+  return { ...detail, originalCode: (error as { code?: string }).code, originalMessage: message };
+}
+
+/** SQLite's extended result code for a write on a stale WAL snapshot. */
+const SQLITE_BUSY_SNAPSHOT = 517;
+
+type SqliteDetail = Omit<ErrorClassification, 'originalCode' | 'originalMessage'>;
+
+const SQLITE_MESSAGE_RULES: readonly [RegExp, (match: RegExpExecArray) => SqliteDetail][] = [
+  // "t.col" names the table and column; several columns ("t.a, t.b") name the table only;
+  // SQLite names no constraint here, so none is made up.
+  [/UNIQUE constraint failed: (.+)$/, ([, subject]) => ({ code: 'UNIQUE_VIOLATION', ...columnsOf(subject!) })],
+  [/UNIQUE constraint failed/, () => ({ code: 'UNIQUE_VIOLATION' })],
+  [/FOREIGN KEY constraint failed/, () => ({ code: 'FOREIGN_KEY_VIOLATION' })],
+  [/NOT NULL constraint failed: (\S+)/, ([, subject]) => ({ code: 'NOT_NULL_VIOLATION', ...columnsOf(subject!) })],
+  [/NOT NULL constraint failed/, () => ({ code: 'NOT_NULL_VIOLATION' })],
+  // A named CHECK shows its name; an unnamed one shows its expression, which is no name.
+  [
+    /CHECK constraint failed: (.+)$/,
+    ([, name]) => ({ code: 'CHECK_VIOLATION', constraint: /^\w+$/.test(name!) ? name : undefined }),
+  ],
+  [/CHECK constraint failed/, () => ({ code: 'CHECK_VIOLATION' })],
+  [/readonly database/, () => ({ code: 'READ_ONLY_VIOLATION' })],
+  [/no such table: (\S+)/, ([, table]) => ({ code: 'UNDEFINED_TABLE', table })],
+  [/table (\S+) has no column named (\S+)/, ([, table, column]) => ({ code: 'UNDEFINED_COLUMN', table, column })],
+  [/no such column: (\S+)/, ([, column]) => ({ code: 'UNDEFINED_COLUMN', ...columnsOf(column!) })],
+  [/syntax error|incomplete input|unrecognized token/, () => ({ code: 'SQL_SYNTAX' })],
+  [/database is locked|SQLITE_BUSY/, () => ({ code: 'LOCK_TIMEOUT' })],
+];
+
+function classifySqliteMessage(message: string): SqliteDetail | undefined {
+  for (const [pattern, detail] of SQLITE_MESSAGE_RULES) {
+    const match = pattern.exec(message);
+    if (match) return detail(match);
+  }
+  return undefined;
+}
+
+// "account.owner" -> table and column; "account.a, account.b" -> the table only.
+function columnsOf(subject: string): { table?: string; column?: string } {
+  const columns = subject.split(', ').map((name) => {
+    const dot = name.lastIndexOf('.');
+    return dot === -1 ? { column: name } : { table: name.slice(0, dot), column: name.slice(dot + 1) };
+  });
+  const [first] = columns;
+  if (!first) return {};
+  return columns.length === 1 ? first : first.table === undefined ? {} : { table: first.table };
 }

@@ -8,6 +8,7 @@ import type { FakeFaults } from './fake-faults.js';
  * One fake connection: records every statement, applies injected faults, and stores data in
  * a real node:sqlite database so sessions have observable effects. The recorded dialect
  * statements (`BEGIN ISOLATION LEVEL ... READ ONLY`) are translated to SQLite here.
+ * `SELECT fake_connection_id() AS id` returns `serverId`, as `pg_backend_pid()` would.
  */
 export class FakeConnection implements DriverConnection {
   readonly serverId: number;
@@ -25,15 +26,29 @@ export class FakeConnection implements DriverConnection {
     this.#db = db;
     this.#log = log;
     this.#faults = faults;
+    // The server's id of this connection, readable from SQL (`SELECT fake_connection_id() AS id`).
+    if (typeof db.function === 'function') db.function('fake_connection_id', () => serverId);
   }
 
   get broken(): boolean {
     return this.#broken;
   }
 
-  /** Marks the connection dead, as a server kill would. */
+  /** True once core closed the connection. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Marks the connection dead, as a server kill would: its open transaction is rolled back
+   * (its locks released) and every later statement or ping fails with a CONNECTION error.
+   */
   kill(): void {
     this.#broken = true;
+    if (this.#closed || !this.#db.isTransaction) return;
+    this.#db.exec('ROLLBACK');
+    if (this.#readOnly) this.#db.exec('PRAGMA query_only = OFF');
+    this.#readOnly = false;
   }
 
   async execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
@@ -105,13 +120,17 @@ export class FakeConnection implements DriverConnection {
     });
   }
 
-  // Dialect statements of the fake are translated to what SQLite understands.
+  // Dialect statements of the fake are translated to what SQLite understands. BEGIN is
+  // deferred, as a server's BEGIN takes no lock: transactions on other connections run side by
+  // side until two of them write. With busy_timeout 0 a write that finds another writer fails
+  // at once ("database is locked", LOCK_TIMEOUT), and a write on a snapshot that another
+  // connection has since changed fails with SQLITE_BUSY_SNAPSHOT (SERIALIZATION_FAILURE).
   #run(query: CompiledQuery): QueryResult<unknown> {
     const sql = query.sql;
     if (sql.startsWith('BEGIN')) {
       this.#readOnly = sql.includes('READ ONLY');
       if (this.#readOnly) this.#db.exec('PRAGMA query_only = ON');
-      this.#db.exec(this.#readOnly ? 'BEGIN' : 'BEGIN IMMEDIATE');
+      this.#db.exec('BEGIN');
       return { rows: [] };
     }
     if (sql === 'COMMIT' || sql === 'ROLLBACK') {
