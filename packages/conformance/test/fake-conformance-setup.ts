@@ -25,11 +25,17 @@ export function withFakePoolDefaults(options: FactoryOptions = {}): FactoryOptio
 }
 
 /**
- * The fake's "long statement": a statement the fake delays by an injected fault (the fake's
- * model of a statement running on a server; `adapter.cancel` interrupts it), then runs as a
- * plain SELECT. Each distinct duration registers its fault once, for every later use.
+ * The fake's "long statement" (`dialect.sleepSql`): a statement the fake delays by an injected
+ * fault (the fake's model of a statement running on a server; `adapter.cancel` interrupts it),
+ * then runs as a plain SELECT. Each distinct duration registers its fault once, for every later use.
+ *
+ * @example
+ * ```ts
+ * const sleepSql = fakeSleep(adapter);
+ * sleepSql(5); // 'SELECT 5 AS fake_sleep_seconds', delayed 5 s unless cancelled
+ * ```
  */
-function fakeSleep(adapter: FakeAdapter): (seconds: number) => string {
+export function fakeSleep(adapter: FakeAdapter): (seconds: number) => string {
   const registered = new Set<string>();
   return (seconds) => {
     const statement = `SELECT ${Number(seconds)} AS fake_sleep_seconds`;
