@@ -32,7 +32,14 @@ export function toSessionFactoryError(
   });
 }
 
-/** Whether the classification says the connection that raised this error is unusable. */
+/**
+ * Whether the classification says the connection that raised this error is unusable.
+ *
+ * @example
+ * ```ts
+ * if (isConnectionLost(error, adapter)) await pool.invalidate(connection, 'connection lost')
+ * ```
+ */
 export function isConnectionLost(error: unknown, adapter: Pick<Adapter, 'classifyError'>): boolean {
   if (error instanceof SessionFactoryError) {
     if (error.code === 'CONNECTION') return true;
