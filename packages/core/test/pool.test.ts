@@ -654,4 +654,20 @@ describe('Pool: stats and listeners', () => {
     expect(error).toHaveBeenCalledWith(failure, 'destroy');
     expect(pool.stats()).toMatchObject({ open: 0, destroyed: 1 });
   });
+
+  it('skips the ping round trip when shouldPing says the connection needs none', async () => {
+    const server = fakeServer();
+    let fresh = true;
+    const pool = new Pool(
+      { ...server.hooks, shouldPing: () => !fresh },
+      poolOptions({ size: 1, maxOverflow: 0, prePing: true }),
+    );
+    pool.release(await pool.acquire());
+    pool.release(await pool.acquire());
+    expect(server.hooks.ping).not.toHaveBeenCalled();
+    fresh = false;
+    pool.release(await pool.acquire());
+    expect(server.hooks.ping).toHaveBeenCalledTimes(1);
+    await pool.close();
+  });
 });

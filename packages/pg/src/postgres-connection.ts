@@ -61,7 +61,8 @@ export class PostgresConnection implements DriverConnection {
   }
 
   async execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
-    const result = await this.#client.query({ text: query.sql, values: [...query.parameters] });
+    // (text, values) rather than a config object: pg clones a config object on every query.
+    const result = await this.#client.query(query.sql, query.parameters as unknown[]);
     const last = Array.isArray(result) ? result.at(-1) : result;
     // Postgres answers COMMIT of an aborted transaction with a ROLLBACK tag instead of an error.
     if (last?.command === 'ROLLBACK' && COMMIT.test(query.sql)) throw new CommitRolledBackError();

@@ -91,9 +91,8 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
         },
         ...(adapter.connectSync ? { createSync: () => adapter.connectSync!() } : {}),
         destroy: (connection) => connection.close(),
-        ping: async (connection) => {
-          if (!this.#engine.runner.usedWithin(connection, PING_SKIP_AFTER_USE_MS)) await connection.ping();
-        },
+        ping: (connection) => connection.ping(),
+        shouldPing: (connection) => !this.#engine.runner.usedWithin(connection, PING_SKIP_AFTER_USE_MS),
         isBroken: (connection) => connection.broken === true,
       },
       options.pool,

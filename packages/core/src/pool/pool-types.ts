@@ -23,6 +23,8 @@ export interface PoolHooks<T> {
   destroy(resource: T): Promise<void>;
   /** Throws if the connection is dead. */
   ping(resource: T): Promise<void>;
+  /** With prePing on: whether this checkout needs the ping (false skips it, e.g. for a connection that just proved itself). */
+  shouldPing?(resource: T): boolean;
   /** The driver already knows the connection is dead (checked at release and at checkout). */
   isBroken?(resource: T): boolean;
 }

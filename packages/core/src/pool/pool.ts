@@ -289,7 +289,7 @@ export class Pool<T> {
 
   /** Checkout validation of a connection the pool has in hand; fresh connections skip it. */
   #validateFor(waiter: PoolWaiter<T>, connection: PooledConnection<T>): void {
-    if (!this.#options.prePing) {
+    if (!this.#options.prePing || this.#hooks.shouldPing?.(connection.resource) === false) {
       this.#deliver(waiter, connection);
       return;
     }

@@ -6,7 +6,7 @@ import { TransactionTimeoutError } from '../errors/error-classes.js';
  * running statement when it fires.
  */
 export class Deadline {
-  readonly #controller = new AbortController();
+  #controller: AbortController | undefined;
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #onSignalAbort: (() => void) | undefined;
@@ -42,8 +42,15 @@ export class Deadline {
     }
   }
 
+  /** Whether a timeout or signal can ever fire (sessions without either skip the bookkeeping). */
+  get armed(): boolean {
+    return this.#timer !== undefined || this.#signal !== undefined || this.#expired !== undefined;
+  }
+
   /** Aborts when the deadline passes (hand it to waits such as pool checkout). */
   get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#expired && !this.#controller.signal.aborted) this.#controller.abort(this.#expired);
     return this.#controller.signal;
   }
 
@@ -78,7 +85,7 @@ export class Deadline {
   #expire(error: TransactionTimeoutError): void {
     if (this.#expired) return;
     this.#expired = error;
-    this.#controller.abort(error);
+    this.#controller?.abort(error);
     this.#onExpire?.(error);
     this.#rejectRace?.(error);
   }

@@ -156,9 +156,13 @@ export class SessionEngine {
     const deadline = new Deadline(merged.timeoutMs, merged.signal);
     let root: Scope;
     try {
-      root = await this.lifecycle.open(begin, deadline.signal, (base, scope, runSavepoint) => {
-        return new ManagedSessionKysely(base, scope, connectionProvider(base, scope), runSavepoint);
-      });
+      root = await this.lifecycle.open(
+        begin,
+        deadline.armed ? deadline.signal : undefined,
+        (base, scope, runSavepoint) => {
+          return new ManagedSessionKysely(base, scope, connectionProvider(base, scope), runSavepoint);
+        },
+      );
     } catch (error) {
       deadline.clear();
       throw deadline.expired ?? error;
@@ -250,7 +254,7 @@ export class SessionEngine {
     const deadline = new Deadline(options.timeoutMs, options.signal);
     let root: Scope | undefined;
     try {
-      root = await this.lifecycle.open(begin, deadline.signal);
+      root = await this.lifecycle.open(begin, deadline.armed ? deadline.signal : undefined);
       const tx = root.tx!;
       deadline.onExpire((error) => this.lifecycle.abort(tx, error));
       const scope = root;

@@ -78,7 +78,7 @@ export class WorkerHandle {
       this.#worker = new Worker(WORKER_ENTRY, {
         workerData: init,
         transferList: [port2],
-        execArgv: workerExecArgv(process.execArgv),
+        ...workerOptionsExecArgv(),
       });
     } catch (error) {
       port1.close();
@@ -272,4 +272,9 @@ export class WorkerHandle {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function workerOptionsExecArgv(): { execArgv?: string[] } {
+  const execArgv = workerExecArgv(process.execArgv);
+  return execArgv ? { execArgv } : {};
 }

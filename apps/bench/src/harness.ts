@@ -1,0 +1,148 @@
+import { performance } from 'node:perf_hooks';
+
+/** A batch runner: performs `n` operations (numbered from `first`) and resolves when all are done. */
+export type Batch = (n: number, first: number) => unknown;
+
+export interface Variant {
+  /** Row label, e.g. `raw pg (pool.query)`. */
+  readonly name: string;
+  readonly run: Batch;
+}
+
+export interface Timing {
+  /** How long each measured round should take, in ms. */
+  readonly roundMs: number;
+  /** Measured rounds (median reported). */
+  readonly rounds: number;
+  /** Un-measured warm-up, in ms (after calibration). */
+  readonly warmupMs: number;
+}
+
+export interface Measurement {
+  readonly name: string;
+  /** Median ops/s over the rounds. */
+  readonly opsPerSec: number;
+  /** Half the interquartile range of the rounds, relative to the median. */
+  readonly spread: number;
+  /** ops/s of each round, in round order (round r of every variant ran in the same pass). */
+  readonly samples: readonly number[];
+  /** Median CPU time of this process (all threads, user + system) per operation, in microseconds. */
+  readonly cpuUs: number;
+}
+
+/** Upper bound on one operation batch in calibration, so a very fast op cannot loop forever. */
+const MAX_BATCH = 5_000_000;
+
+/** The q-quantile (0..1) with linear interpolation. */
+export function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
+}
+
+export function median(values: readonly number[]): number {
+  return quantile(values, 0.5);
+}
+
+/**
+ * Compares two variants round by round (each pair ran in the same pass, close in time, so a
+ * burst of background load hits both) and returns the median ratio a/b and the median extra
+ * time per operation of a over b in microseconds.
+ */
+export function paired(a: readonly number[], b: readonly number[]): { ratio: number; overheadUs: number } {
+  const ratios = a.map((x, i) => x / b[i]!);
+  const overheads = a.map((x, i) => 1e6 / x - 1e6 / b[i]!);
+  return { ratio: median(ratios), overheadUs: median(overheads) };
+}
+
+async function timeBatch(run: Batch, n: number, first: number): Promise<number> {
+  const started = performance.now();
+  await run(n, first);
+  return performance.now() - started;
+}
+
+/**
+ * Measures variants of one operation against each other in the same process: each variant is
+ * calibrated (batch size doubled until it takes ~1/4 of a round), warmed up, then the measured
+ * rounds are interleaved (A B C, B C A, ...) so background noise and JIT drift hit every variant
+ * alike. Reports the median ops/s per variant and every round's figure (for paired ratios).
+ */
+export async function compare(variants: readonly Variant[], timing: Timing): Promise<Measurement[]> {
+  const counters = new Map<string, number>();
+  const next = (name: string, n: number) => {
+    const first = counters.get(name) ?? 0;
+    counters.set(name, first + n);
+    return first;
+  };
+  const sizes: number[] = [];
+  for (const variant of variants) {
+    let n = 1;
+    let elapsed = 0;
+    const target = Math.max(5, timing.roundMs / 4);
+    for (;;) {
+      elapsed = await timeBatch(variant.run, n, next(variant.name, n));
+      if (elapsed >= target || n >= MAX_BATCH) break;
+      n = Math.min(MAX_BATCH, elapsed < target / 16 ? n * 8 : n * 2);
+    }
+    const perMs = n / Math.max(elapsed, 0.001);
+    const warm = Math.max(1, Math.round(perMs * timing.warmupMs));
+    await timeBatch(variant.run, warm, next(variant.name, warm));
+    sizes.push(Math.max(1, Math.round(perMs * timing.roundMs)));
+  }
+  const samples: number[][] = variants.map(() => []);
+  const cpu: number[][] = variants.map(() => []);
+  for (let round = 0; round < timing.rounds; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const index = (k + round) % variants.length;
+      const variant = variants[index]!;
+      const n = sizes[index]!;
+      const cpuBefore = process.cpuUsage();
+      const elapsed = await timeBatch(variant.run, n, next(variant.name, n));
+      const used = process.cpuUsage(cpuBefore);
+      samples[index]!.push((n * 1000) / elapsed);
+      cpu[index]!.push((used.user + used.system) / n);
+    }
+  }
+  return variants.map((variant, index) => {
+    const own = samples[index]!;
+    const mid = median(own);
+    return {
+      name: variant.name,
+      opsPerSec: mid,
+      spread: (quantile(own, 0.75) - quantile(own, 0.25)) / 2 / mid,
+      samples: own,
+      cpuUs: median(cpu[index]!),
+    };
+  });
+}
+
+/** A batch of `n` single operations, awaited one after another (sync results are not awaited). */
+export function sequential(op: (i: number) => unknown): Batch {
+  return async (n, first) => {
+    for (let i = first; i < first + n; i++) {
+      const result = op(i);
+      if (result instanceof Promise) await result;
+    }
+  };
+}
+
+/** A batch of `n` synchronous operations, in one synchronous loop. */
+export function syncLoop(op: (i: number) => unknown): Batch {
+  return (n, first) => {
+    for (let i = first; i < first + n; i++) op(i);
+  };
+}
+
+/** A batch of `n` operations spread over `workers` concurrent loops (closed-loop throughput). */
+export function concurrent(workers: number, op: (i: number) => Promise<unknown> | unknown): Batch {
+  return async (n, first) => {
+    let next = first;
+    const end = first + n;
+    const loop = async () => {
+      while (next < end) await op(next++);
+    };
+    await Promise.all(Array.from({ length: Math.min(workers, n) }, loop));
+  };
+}
