@@ -112,7 +112,7 @@ export class SessionEngine {
     return parent.childLock.run(async () => {
       parent.assertUsable();
       const name = tx.nextSavepointName();
-      await this.lifecycle.execute(tx, [sql.savepoint(name)]);
+      await run(parent, sql.savepoint(name));
       const child = this.lifecycle.createScope(tx, parent, name);
       try {
         const result = await ambient.run({ scope: child }, () => fn(child.session));
@@ -121,7 +121,7 @@ export class SessionEngine {
             `Savepoint ${child.info.id} was marked rollback-only because a scope that joined it threw; it was rolled back.`,
           );
         }
-        await this.lifecycle.execute(tx, [sql.releaseSavepoint(name)]);
+        await run(parent, sql.releaseSavepoint(name));
         child.closed = true;
         child.mergeInto(parent);
         return result;
@@ -130,7 +130,7 @@ export class SessionEngine {
         const serverStillInTransaction = tx.connection.resource.inTransaction?.() !== false;
         if (!tx.ended && !tx.abortReason && !tx.poisoned && serverStillInTransaction) {
           try {
-            await this.lifecycle.execute(tx, [sql.rollbackToSavepoint(name)]);
+            await run(parent, sql.rollbackToSavepoint(name));
           } catch (rollbackError) {
             attachSuppressed(error, rollbackError);
             tx.poisoned ??= 'ROLLBACK TO SAVEPOINT failed';
@@ -308,6 +308,12 @@ export class SessionEngine {
   #track<T>(work: Promise<T>): Promise<T> {
     return this.#engine.activity.track(work);
   }
+}
+
+// Savepoint statements go through the enclosing scope's connection: the same checks,
+// tracking and lost-connection bookkeeping as any statement of the session.
+function run(scope: Scope, sql: string): Promise<unknown> {
+  return scope.connection.executeQuery(CompiledQuery.raw(sql));
 }
 
 function isInside(scope: Scope, ancestor: Scope): boolean {

@@ -1,5 +1,4 @@
 import {
-  CompiledQuery,
   type ConnectionProvider,
   DefaultConnectionProvider,
   type KyselyProps,
@@ -101,20 +100,6 @@ export class TransactionLifecycle {
     if (tx) scope.connection = new SessionConnection(this.#engine, scope);
     scope.session = build(this.#base, scope, this.#runSavepoint);
     return scope;
-  }
-
-  /** Runs statements inside the transaction, tracked, poisoning it if the connection is lost. */
-  async execute(tx: TransactionState, statements: readonly string[]): Promise<void> {
-    for (const sql of statements) {
-      tx.assertUsable();
-      const run = this.#engine.runner.execute(tx.connection, CompiledQuery.raw(sql), tx.id);
-      try {
-        await tx.track(run);
-      } catch (error) {
-        if (isConnectionLost(error, this.#engine.adapter)) tx.poisoned ??= 'connection lost';
-        throw error;
-      }
-    }
   }
 
   /**
