@@ -1,9 +1,4 @@
-import {
-  type ConnectionProvider,
-  DefaultConnectionProvider,
-  type KyselyProps,
-  SingleConnectionProvider,
-} from 'kysely';
+import { type ConnectionProvider, DefaultConnectionProvider, type KyselyProps, SingleConnectionProvider } from 'kysely';
 import type { BeginOptions } from '../adapter/adapter.js';
 import { DatabaseError, UnexpectedRollbackError, UnsupportedFeatureError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
