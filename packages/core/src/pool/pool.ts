@@ -101,12 +101,20 @@ export class Pool<T> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    // Fast path: nobody waits and an idle connection is at hand: no queueing, and no waiter or
+    // timer at all when it needs no ping.
+    const idle = this.#queue.length === 0 ? this.#takeUsableIdle() : undefined;
+    if (idle !== undefined && !this.#needsPing(idle)) return Promise.resolve(this.#checkOut(idle));
     return new Promise<PooledConnection<T>>((resolve, reject) => {
       const waiter = new PoolWaiter<T>(resolve, reject, (settled) => this.#forget(settled));
       this.#waiting.add(waiter);
-      this.#queue.push(waiter);
       waiter.arm(this.#options.timeoutMs, () => this.#timeOut(waiter), signal);
-      this.#dispatch();
+      if (idle !== undefined) {
+        this.#validateFor(waiter, idle);
+      } else {
+        this.#queue.push(waiter);
+        this.#dispatch();
+      }
     });
   }
 
@@ -287,9 +295,13 @@ export class Pool<T> {
     }
   }
 
+  #needsPing(connection: PooledConnection<T>): boolean {
+    return this.#options.prePing && this.#hooks.shouldPing?.(connection.resource) !== false;
+  }
+
   /** Checkout validation of a connection the pool has in hand; fresh connections skip it. */
   #validateFor(waiter: PoolWaiter<T>, connection: PooledConnection<T>): void {
-    if (!this.#options.prePing || this.#hooks.shouldPing?.(connection.resource) === false) {
+    if (!this.#needsPing(connection)) {
       this.#deliver(waiter, connection);
       return;
     }
