@@ -53,23 +53,9 @@ function environment(): string[] {
   ];
 }
 
-/**
- * Core starts its sync worker with `execArgv: process.execArgv` (minus `--input-type`), and Node
- * rejects V8 flags such as `--expose-gc` in an explicit worker `execArgv` ("Initiated Worker with
- * invalid execArgv flags"). `gc` is already exposed in this isolate, so drop the flag from the
- * list the worker copies; remove this once core filters such flags itself.
- */
-function stripWorkerHostileFlags(): string | undefined {
-  const index = process.execArgv.indexOf('--expose-gc');
-  if (index < 0) return undefined;
-  process.execArgv.splice(index, 1);
-  return 'removed --expose-gc from process.execArgv after start-up (core copies execArgv into its sync worker, and Node rejects that flag there; see README)';
-}
-
 async function main(): Promise<void> {
   const started = performance.now();
-  const stripped = stripWorkerHostileFlags();
-  const header = [...environment(), ...(stripped ? [stripped] : [])];
+  const header = environment();
   console.log(header.join('\n'));
   const sections: Section[] = [];
   let failed = false;
