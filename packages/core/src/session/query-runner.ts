@@ -19,6 +19,8 @@ export class QueryRunner {
   readonly #hub: EventHub;
   readonly #echo: ((event: QueryEvent) => void) | undefined;
   readonly #logParameters: boolean;
+  /** BEGIN/COMMIT/ROLLBACK texts repeat on every session: compile each once. */
+  readonly #statements = new Map<string, CompiledQuery>();
   /** When each connection last completed a statement: a recent success is as good as a ping. */
   readonly #lastSuccess = new WeakMap<DriverConnection, number>();
 
@@ -81,7 +83,17 @@ export class QueryRunner {
     statements: readonly string[],
     sessionId: string | undefined,
   ): Promise<void> {
-    for (const sql of statements) await this.execute(connection, CompiledQuery.raw(sql), sessionId);
+    for (const sql of statements) await this.execute(connection, this.#compiled(sql), sessionId);
+  }
+
+  #compiled(sql: string): CompiledQuery {
+    let query = this.#statements.get(sql);
+    if (!query) {
+      query = CompiledQuery.raw(sql);
+      // Bounded: savepoint names vary (sp_1, sp_2, ...), transaction statements do not.
+      if (this.#statements.size < 256) this.#statements.set(sql, query);
+    }
+    return query;
   }
 
   /** Emits a `query` event for a statement run elsewhere (sync sessions). */
