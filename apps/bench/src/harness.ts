@@ -65,7 +65,7 @@ async function timeBatch(run: Batch, n: number, first: number): Promise<number> 
 
 /**
  * Measures variants of one operation against each other in the same process: each variant is
- * calibrated (batch size doubled until it takes ~1/4 of a round), warmed up, then the measured
+ * run once untimed, calibrated (batch size doubled until it takes ~1/4 of a round), warmed up, then the measured
  * rounds are interleaved (A B C, B C A, ...) so background noise and JIT drift hit every variant
  * alike. Reports the median ops/s per variant and every round's figure (for paired ratios).
  */
@@ -78,6 +78,9 @@ export async function compare(variants: readonly Variant[], timing: Timing): Pro
   };
   const sizes: number[] = [];
   for (const variant of variants) {
+    // One untimed op first: lazy start-up (a sync worker thread, first connections) must not be
+    // taken for the steady-state cost when calibrating the batch size.
+    await timeBatch(variant.run, 1, next(variant.name, 1));
     let n = 1;
     let elapsed = 0;
     const target = Math.max(5, timing.roundMs / 4);
