@@ -7,7 +7,12 @@ import {
   type KyselyProps,
 } from 'kysely';
 import type { Adapter, AdapterCapabilities, DriverConnection } from '../adapter/adapter.js';
-import { ConfigurationError, PoolTimeoutError, UnsupportedFeatureError } from '../errors/error-classes.js';
+import {
+  ConfigurationError,
+  FactoryClosedError,
+  PoolTimeoutError,
+  UnsupportedFeatureError,
+} from '../errors/error-classes.js';
 import { redactPassword } from '../errors/redact.js';
 import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import { EventHub } from '../events/event-hub.js';
@@ -113,11 +118,17 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
       ambient: new AsyncLocalStorage<AmbientContext>(),
       activity: new Activity(),
       isClosed: () => this.#closing !== undefined,
+      assertOpen: () => {
+        if (this.#closing !== undefined) {
+          throw new FactoryClosedError(
+            'The session factory is closed: it accepts no new sessions or queries. Create a new factory.',
+          );
+        }
+      },
       nextSessionId: () => `s${++this.#sessionCounter}`,
     };
     const base = this.#kyselyProps();
     this.db = new KyselyClass<DB>(base);
-    const isClosed = this.#engine.isClosed;
     this.#sessions = new SessionEngine(this.#engine, base, options.session);
     this.#sync = new SyncSessionEngine(
       this.#engine,
@@ -125,7 +136,6 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
       createCompileOnlyKysely(adapter.kysely),
       () => this.#acquireSync(),
       options.session,
-      isClosed,
     );
   }
 
@@ -241,7 +251,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    * ```
    */
   async ping(): Promise<PingResult> {
-    this.#sessions.assertOpen();
+    this.#engine.assertOpen();
     const pooled = await this.#pool.acquire();
     let ok = false;
     try {

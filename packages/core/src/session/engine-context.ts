@@ -17,5 +17,7 @@ export interface EngineContext {
   /** Work in flight, drained by `close()`. */
   readonly activity: Activity;
   isClosed(): boolean;
+  /** Throws `FactoryClosedError` once `close()` began. */
+  assertOpen(): void;
   nextSessionId(): string;
 }

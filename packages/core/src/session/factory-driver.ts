@@ -1,6 +1,6 @@
 import { CompiledQuery, type DatabaseConnection, type Driver, type TransactionSettings } from 'kysely';
 import type { IsolationLevel } from '../adapter/adapter.js';
-import { FactoryClosedError, PropagationError } from '../errors/error-classes.js';
+import { PropagationError } from '../errors/error-classes.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import type { EngineContext } from './engine-context.js';
 import { resolveIsolation } from './resolve-isolation.js';
@@ -23,11 +23,7 @@ export class FactoryDriver implements Driver {
     const scope = this.#engine.ambient.getStore()?.scope;
     if (scope?.tx) return scope.connection;
     const { activity, pool } = this.#engine;
-    if (this.#engine.isClosed()) {
-      throw new FactoryClosedError(
-        'The session factory is closed: sf.db accepts no new queries. Create a new factory.',
-      );
-    }
+    this.#engine.assertOpen();
     activity.enter();
     try {
       return new AutocommitConnection(this.#engine, await pool.acquire());

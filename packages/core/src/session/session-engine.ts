@@ -1,6 +1,5 @@
 import { CompiledQuery, Kysely, type KyselyProps, SingleConnectionProvider } from 'kysely';
 import {
-  FactoryClosedError,
   PropagationError,
   SessionClosedError,
   UnexpectedRollbackError,
@@ -35,13 +34,11 @@ export class SessionEngine {
   readonly #engine: EngineContext;
   readonly #base: KyselyProps;
   readonly #defaults: SessionDefaults;
-  readonly #isClosed: () => boolean;
 
   constructor(engine: EngineContext, base: KyselyProps, defaults: SessionDefaults) {
     this.#engine = engine;
     this.#base = base;
     this.#defaults = defaults;
-    this.#isClosed = engine.isClosed;
     this.lifecycle = new TransactionLifecycle(engine, base, (scope, fn) => this.savepoint(scope, fn));
   }
 
@@ -145,7 +142,7 @@ export class SessionEngine {
 
   /** `sf.begin()`: a transaction the caller finishes. */
   async begin<DB>(options: Omit<SessionOptions, 'retry'> = {}): Promise<ManagedSession<DB>> {
-    this.assertOpen();
+    this.#engine.assertOpen();
     if (options.propagation !== undefined && options.propagation !== 'requiresNew') {
       throw new PropagationError(
         `sf.begin() always opens a new transaction; propagation ${JSON.stringify(options.propagation)} does not apply. Use sf.session(fn, { propagation }) instead.`,
@@ -203,7 +200,7 @@ export class SessionEngine {
 
   /** `sf.connection(fn)`: one pooled connection in autocommit mode, reset before it goes back. */
   async connection<DB, T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
-    this.assertOpen();
+    this.#engine.assertOpen();
     const { pool, ambient, adapter } = this.#engine;
     return this.#track(
       (async () => {
@@ -224,14 +221,8 @@ export class SessionEngine {
     );
   }
 
-  assertOpen(): void {
-    if (this.#isClosed()) {
-      throw new FactoryClosedError('The session factory is closed: it accepts no new sessions. Create a new factory.');
-    }
-  }
-
   async #runNew<T>(fn: SessionFn<T>, options: SessionOptions): Promise<T> {
-    this.assertOpen();
+    this.#engine.assertOpen();
     const merged = { ...this.#defaults, ...options };
     const policy = resolveRetryPolicy(merged.retry);
     const begin = this.lifecycle.beginOptions(merged);
@@ -240,7 +231,7 @@ export class SessionEngine {
         return await this.#runAttempt(fn, begin, merged);
       } catch (error) {
         const retry = error instanceof SessionFactoryError && error.retryable && attempt < policy.attempts;
-        if (!retry || merged.signal?.aborted || this.#isClosed()) throw error;
+        if (!retry || merged.signal?.aborted || this.#engine.isClosed()) throw error;
         await sleep(backoffDelay(attempt, policy));
       }
     }
@@ -286,7 +277,7 @@ export class SessionEngine {
   }
 
   async #withoutTransaction<T>(fn: SessionFn<T>): Promise<T> {
-    this.assertOpen();
+    this.#engine.assertOpen();
     const scope = this.lifecycle.createScope(undefined, undefined, undefined);
     const { ambient, hub } = this.#engine;
     return this.#track(

@@ -1,6 +1,5 @@
 import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import {
-  FactoryClosedError,
   PropagationError,
   TransactionTimeoutError,
   UnexpectedRollbackError,
@@ -34,7 +33,6 @@ export class SyncSessionEngine {
   readonly #db: Kysely<any>;
   readonly #acquire: () => SyncConnection;
   readonly #defaults: Omit<SessionOptions, 'signal' | 'propagation'>;
-  readonly #isClosed: () => boolean;
   readonly #stack: SyncScope[] = [];
   readonly #deadlines = new WeakMap<SyncTx, number>();
 
@@ -44,14 +42,12 @@ export class SyncSessionEngine {
     db: Kysely<any>,
     acquire: () => SyncConnection,
     defaults: Omit<SessionOptions, 'signal' | 'propagation'>,
-    isClosed: () => boolean,
   ) {
     this.#engine = engine;
     this.#lifecycle = lifecycle;
     this.#db = db;
     this.#acquire = acquire;
     this.#defaults = defaults;
-    this.#isClosed = isClosed;
   }
 
   run<T>(fn: SyncFn<T>, options: SyncOptions = {}): T {
@@ -156,7 +152,7 @@ export class SyncSessionEngine {
   }
 
   #runNew<T>(fn: SyncFn<T>, options: SyncOptions): T {
-    this.#assertOpen();
+    this.#engine.assertOpen();
     const merged = { ...this.#defaults, ...options };
     const begin = this.#lifecycle.beginOptions(merged);
     const { adapter, hub } = this.#engine;
@@ -243,7 +239,7 @@ export class SyncSessionEngine {
 
   // Without a transaction each statement autocommits on a connection held for the scope.
   #withoutTransaction<T>(fn: SyncFn<T>): T {
-    this.#assertOpen();
+    this.#engine.assertOpen();
     const connection = this.#acquire();
     const tx: SyncTx = new TransactionState(this.#engine.nextSessionId(), connection, { readOnly: false });
     const scope = this.#createScope(tx, undefined, undefined, false);
@@ -301,12 +297,6 @@ export class SyncSessionEngine {
       } catch (error) {
         hub.emit('error', { phase, error, sessionId });
       }
-    }
-  }
-
-  #assertOpen(): void {
-    if (this.#isClosed()) {
-      throw new FactoryClosedError('The session factory is closed: it accepts no new sessions. Create a new factory.');
     }
   }
 }
