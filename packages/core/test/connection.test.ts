@@ -27,6 +27,7 @@ describe('sf.connection(fn)', () => {
       'insert into scratch values (1)',
       INSERT,
       'select x from scratch',
+      'RESET',
     ]);
     expect(sf.stats().inUse).toBe(0);
     expect(await ids(sf)).toEqual([1]); // autocommit: visible without COMMIT
@@ -38,7 +39,7 @@ describe('sf.connection(fn)', () => {
       await sql.raw(BEGIN).execute(db);
       await insert(db, 1);
     });
-    expect(adapter.statements).toEqual([BEGIN, INSERT, ROLLBACK]);
+    expect(adapter.statements).toEqual([BEGIN, INSERT, ROLLBACK, 'RESET']);
     expect(sf.stats()).toMatchObject({ inUse: 0, invalidated: 0 });
     expect(await ids(sf)).toEqual([]);
     // The connection is clean: the next session on it works.
@@ -55,8 +56,21 @@ describe('sf.connection(fn)', () => {
       }),
     );
     expect(error.message).toBe('fn fails');
-    expect(adapter.statements).toEqual([BEGIN, ROLLBACK]);
+    expect(adapter.statements).toEqual([BEGIN, ROLLBACK, 'RESET']);
     expect(sf.stats().inUse).toBe(0);
+  });
+
+  it('resets session state before the connection is reused (temp tables gone), or destroys it when reset fails', async () => {
+    const { adapter, sf } = await harness({ pool: { size: 1 } });
+    await sf.connection(async (db) => {
+      await sql`create temp table scratch (x integer)`.execute(db);
+    });
+    expect(sf.stats()).toMatchObject({ created: 1, invalidated: 0 });
+    const error = await rejection(sf.connection((db) => sql`select x from scratch`.execute(db)));
+    expect(error.message).toMatch(/no such table/);
+    adapter.fail({ match: 'RESET', error: 'CONNECTION' });
+    await sf.connection(async () => {});
+    expect(sf.stats()).toMatchObject({ invalidated: 1, inUse: 0 });
   });
 
   it('is not a session: sf.current() is undefined and sf.db does not join it', async () => {

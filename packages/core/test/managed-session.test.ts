@@ -127,11 +127,16 @@ describe('sf.begin()', () => {
     expect(sf.stats().inUse).toBe(0);
   });
 
-  it('timeoutMs also refuses statements after the deadline', async () => {
+  it('at the deadline the transaction is rolled back and its connection released, untouched by the caller', async () => {
     const { adapter, sf } = await harness();
     const s = await sf.begin({ timeoutMs: 20 });
     await sleep(60);
-    await expect(insert(s, 1)).rejects.toThrow(TransactionTimeoutError);
+    // Nothing touched s: the deadline alone ended it (no session left idle in transaction).
+    expect(adapter.statements).toEqual([BEGIN, ROLLBACK]);
+    expect(sf.stats()).toMatchObject({ inUse: 0, idle: 1 });
+    expect(s.isEnded).toBe(true);
+    await expect(insert(s, 1)).rejects.toThrow(SessionClosedError);
+    await expect(s.commit()).rejects.toThrow(TransactionTimeoutError);
     await s.rollback();
     expect(adapter.statements).toEqual([BEGIN, ROLLBACK]);
   });

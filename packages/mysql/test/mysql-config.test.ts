@@ -233,9 +233,9 @@ describe('mysql()', () => {
     ]);
     expect(sql.commit).toBe('COMMIT');
     expect(sql.rollback).toBe('ROLLBACK');
-    expect(sql.savepoint('sp_1')).toBe('SAVEPOINT `sp_1`');
-    expect(sql.releaseSavepoint('sp_1')).toBe('RELEASE SAVEPOINT `sp_1`');
-    expect(sql.rollbackToSavepoint('sp_1')).toBe('ROLLBACK TO SAVEPOINT `sp_1`');
+    expect(sql.savepoint('sp_1')).toBe('SAVEPOINT sp_1');
+    expect(sql.releaseSavepoint?.('sp_1')).toBe('RELEASE SAVEPOINT sp_1');
+    expect(sql.rollbackToSavepoint('sp_1')).toBe('ROLLBACK TO SAVEPOINT sp_1');
   });
 
   it('compiles Kysely queries for MySQL', () => {

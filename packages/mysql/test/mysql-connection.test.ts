@@ -180,7 +180,7 @@ describe('transactions', () => {
     await run(connection, sql.rollbackToSavepoint('sp_1'));
     await run(connection, sql.savepoint('sp_2'));
     await run(connection, "INSERT INTO account (email) VALUES ('kept@x')");
-    await run(connection, sql.releaseSavepoint('sp_2'));
+    await run(connection, sql.releaseSavepoint!('sp_2'));
     await run(connection, sql.commit);
     const { rows } = await run(db.admin, `SELECT email FROM \`${db.name}\`.account ORDER BY email`);
     expect(rows).toStrictEqual([{ email: 'kept@x' }, { email: 'outer@x' }]);

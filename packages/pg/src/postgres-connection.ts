@@ -16,10 +16,15 @@ const CLOSE_GRACE_MS = 2_000;
  */
 export class PostgresConnection implements DriverConnection {
   readonly #client: Client;
+  readonly #searchPath: string | undefined;
   #broken = false;
 
-  private constructor(client: Client) {
+  private constructor(client: Client, searchPath: readonly string[] | undefined) {
     this.#client = client;
+    this.#searchPath =
+      searchPath === undefined
+        ? undefined
+        : `SET search_path TO ${searchPath.map((s) => escapeIdentifier(s)).join(', ')}`;
     watchConnectionLoss(client, () => {
       this.#broken = true;
     });
@@ -36,12 +41,10 @@ export class PostgresConnection implements DriverConnection {
    * ```
    */
   static async open(config: ClientConfig, searchPath: readonly string[] | undefined): Promise<PostgresConnection> {
-    const connection = new PostgresConnection(new Client(config));
+    const connection = new PostgresConnection(new Client(config), searchPath);
     try {
       await connection.#client.connect();
-      if (searchPath !== undefined) {
-        await connection.#client.query(`SET search_path TO ${searchPath.map((s) => escapeIdentifier(s)).join(', ')}`);
-      }
+      if (connection.#searchPath !== undefined) await connection.#client.query(connection.#searchPath);
     } catch (error) {
       await connection.close();
       throw error;
@@ -76,6 +79,15 @@ export class PostgresConnection implements DriverConnection {
   inTransaction(): boolean {
     const status = this.#client.getTransactionStatus();
     return status === 'T' || status === 'E';
+  }
+
+  /**
+   * `DISCARD ALL` (session settings back to the connection's defaults, temporary tables,
+   * prepared statements, advisory locks and LISTENs gone), then the configured search_path again.
+   */
+  async reset(): Promise<void> {
+    await this.#client.query('DISCARD ALL');
+    if (this.#searchPath !== undefined) await this.#client.query(this.#searchPath);
   }
 
   async ping(): Promise<void> {

@@ -87,7 +87,7 @@ describe('postgres() input parsing', () => {
     expect([adapter.sql.commit, adapter.sql.rollback]).toStrictEqual(['COMMIT', 'ROLLBACK']);
     expect([
       adapter.sql.savepoint('sp_1'),
-      adapter.sql.releaseSavepoint('sp_1'),
+      adapter.sql.releaseSavepoint?.('sp_1'),
       adapter.sql.rollbackToSavepoint('sp_1'),
     ]).toStrictEqual(['SAVEPOINT sp_1', 'RELEASE SAVEPOINT sp_1', 'ROLLBACK TO SAVEPOINT sp_1']);
   });

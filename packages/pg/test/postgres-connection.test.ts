@@ -177,7 +177,7 @@ describe('transaction SQL', () => {
     await run(connection, adapter.sql.rollbackToSavepoint('sp_1'));
     await run(connection, adapter.sql.savepoint('sp_2'));
     await run(connection, 'INSERT INTO sp_target VALUES (3)');
-    await run(connection, adapter.sql.releaseSavepoint('sp_2'));
+    await run(connection, adapter.sql.releaseSavepoint!('sp_2'));
     await run(connection, adapter.sql.commit);
     expect((await run(connection, 'SELECT id FROM sp_target ORDER BY id')).rows).toStrictEqual([{ id: 1 }, { id: 3 }]);
   });

@@ -16,14 +16,27 @@ import type { ResolvedSqliteConfig } from './sqlite-config.js';
 export function openSqliteDatabase(config: ResolvedSqliteConfig): Database.Database {
   const db = openHandle(config);
   try {
-    db.exec(`PRAGMA foreign_keys = ${config.foreignKeys ? 'ON' : 'OFF'}`);
-    if (config.wal) db.exec('PRAGMA journal_mode = WAL');
-    for (const statement of config.pragmaStatements) db.exec(statement);
+    applyConnectionPragmas(db, config);
     return db;
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/**
+ * The connection pragmas, run when a handle opens and again when it is reset after
+ * `sf.connection(fn)` (a pragma changed there must not reach the next user).
+ *
+ * @example
+ * ```ts
+ * applyConnectionPragmas(db, config)
+ * ```
+ */
+export function applyConnectionPragmas(db: Database.Database, config: ResolvedSqliteConfig): void {
+  db.exec(`PRAGMA foreign_keys = ${config.foreignKeys ? 'ON' : 'OFF'}`);
+  if (config.wal) db.exec('PRAGMA journal_mode = WAL');
+  for (const statement of config.pragmaStatements) db.exec(statement);
 }
 
 function openHandle(config: ResolvedSqliteConfig): Database.Database {

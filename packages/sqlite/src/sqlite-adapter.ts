@@ -1,6 +1,6 @@
 import type { Adapter } from '@sessionfactory/core';
 import { classifySqliteError } from './classify-sqlite-error.js';
-import { openSqliteDatabase } from './open-sqlite-database.js';
+import { applyConnectionPragmas, openSqliteDatabase } from './open-sqlite-database.js';
 import { resolveSqliteConfig } from './resolve-sqlite-config.js';
 import { sqliteCapabilities } from './sqlite-capabilities.js';
 import type { SqliteConfig } from './sqlite-config.js';
@@ -26,7 +26,8 @@ import { sqliteKyselyParts } from './sqlite-kysely-parts.js';
 export function sqlite(filenameOrConfig: string | SqliteConfig): Adapter {
   const config = resolveSqliteConfig(filenameOrConfig);
   const errorContext = { fileMustExist: config.fileMustExist || config.readonly };
-  const connectSync = () => new SqliteDriverConnection(openSqliteDatabase(config));
+  const connectSync = () =>
+    new SqliteDriverConnection(openSqliteDatabase(config), undefined, (db) => applyConnectionPragmas(db, config));
   return Object.freeze({
     dialect: 'sqlite',
     description: config.filename,

@@ -18,10 +18,13 @@ import { toSqliteParameters } from './to-sqlite-parameters.js';
 export class SqliteDriverConnection implements DriverConnection {
   readonly #db: BetterSqlite3.Database;
   readonly #statements: StatementCache;
+  readonly #init: ((db: BetterSqlite3.Database) => void) | undefined;
 
-  constructor(db: BetterSqlite3.Database, statementCacheSize?: number) {
+  /** `init` re-applies the connection's pragmas when `reset` restores a fresh connection's state. */
+  constructor(db: BetterSqlite3.Database, statementCacheSize?: number, init?: (db: BetterSqlite3.Database) => void) {
     this.#db = db;
     this.#statements = new StatementCache(db, statementCacheSize);
+    this.#init = init;
   }
 
   /** A closed handle can run nothing again. */
@@ -64,6 +67,29 @@ export class SqliteDriverConnection implements DriverConnection {
   /** SQLite may end a transaction on its own (ON CONFLICT ROLLBACK, some BUSY/FULL errors): core checks this. */
   inTransaction(): boolean {
     return this.#db.inTransaction;
+  }
+
+  /**
+   * The state of a fresh connection, without closing it (for `:memory:` the handle is the
+   * database): temporary objects dropped, attached databases detached, pragmas re-applied.
+   */
+  async reset(): Promise<void> {
+    const db = this.#db;
+    const temp = db
+      .prepare("SELECT type, name FROM temp.sqlite_master WHERE type IN ('table', 'view', 'trigger')")
+      .all() as {
+      type: string;
+      name: string;
+    }[];
+    for (const { type, name } of temp) {
+      db.exec(`DROP ${type.toUpperCase()} IF EXISTS temp."${name.replaceAll('"', '""')}"`);
+    }
+    const attached = db.prepare('PRAGMA database_list').all() as { name: string }[];
+    for (const { name } of attached) {
+      if (name !== 'main' && name !== 'temp') db.prepare('DETACH DATABASE ?').run(name);
+    }
+    db.exec('PRAGMA query_only = OFF');
+    this.#init?.(db);
   }
 
   async ping(): Promise<void> {

@@ -39,8 +39,10 @@ export function registerConcurrencyErrorCases(ctx: SuiteContext): void {
       const holder = await ctx.open();
       const waiter = await ctx.open({ pool: { size: 1, maxOverflow: 0 } });
       // Set on the waiter's only connection before its session, so even a BEGIN that waits
-      // for the lock (SQLite's BEGIN IMMEDIATE) gives up quickly.
-      await waiter.connection((db) => runRaw(db, ctx.helper('setLockTimeoutSql')(200)));
+      // for the lock (SQLite's BEGIN IMMEDIATE) gives up quickly; servers reset session
+      // settings after sf.connection(), so the session sets it again as its first statement.
+      const setLockTimeout = ctx.helper('setLockTimeoutSql')(200);
+      await waiter.connection((db) => runRaw(db, setLockTimeout));
       await seedAccounts(ctx.admin.db);
       const locked = deferred();
       const release = deferred();
@@ -54,7 +56,10 @@ export function registerConcurrencyErrorCases(ctx: SuiteContext): void {
       try {
         await locked.promise;
         outcome = await settleTimed(
-          waiter.session((tx) => tx.updateTable('account').set({ balance: 2 }).where('id', '=', 1).execute()),
+          waiter.session(async (tx) => {
+            await runRaw(tx, setLockTimeout);
+            await tx.updateTable('account').set({ balance: 2 }).where('id', '=', 1).execute();
+          }),
         );
       } finally {
         release.resolve();

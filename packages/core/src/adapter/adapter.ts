@@ -24,7 +24,13 @@ export interface BeginOptions {
 
 /**
  * The dialect's transaction SQL, as data. Core runs these statements; the adapter never
- * drives a transaction itself. Savepoint names come from core (`sp_1`, `sp_2`, ...).
+ * drives a transaction itself. Savepoint names reach these functions as identifiers: core's
+ * own (`sp_1`, `sp_2`, ...) or a user's name already quoted by the dialect's query compiler.
+ *
+ * The commit-outcome contract: `execute(commit)` resolves only if the server committed. A
+ * COMMIT the server answers with ROLLBACK (Postgres, after an error in the transaction) must
+ * reject; a connection lost while COMMIT is in flight must reject with an error the
+ * classifier marks `connectionLost`, and core then reports the outcome as unknown.
  */
 export interface DialectSql {
   /** Statements that open a transaction, run in order (MySQL needs SET TRANSACTION first). */
@@ -32,7 +38,8 @@ export interface DialectSql {
   readonly commit: string;
   readonly rollback: string;
   savepoint(name: string): string;
-  releaseSavepoint(name: string): string;
+  /** Optional: without it a savepoint is kept until the transaction ends (harmless, if wasteful). */
+  releaseSavepoint?(name: string): string;
   rollbackToSavepoint(name: string): string;
   /** Statements run after COMMIT/ROLLBACK to restore connection state (SQLite's `PRAGMA query_only`). */
   afterEnd?(options: BeginOptions): readonly string[];
@@ -81,6 +88,12 @@ export interface DriverConnection {
   executeSync?(query: CompiledQuery): QueryResult<unknown>;
   /** Whether the driver sees an open transaction; lets core notice a server-side auto-rollback. */
   inTransaction?(): boolean;
+  /**
+   * Returns the connection to the state of a fresh one (session variables, temporary tables,
+   * prepared statements, session locks), after `sf.connection(fn)`. Without it core destroys
+   * such a connection instead of pooling it.
+   */
+  reset?(): Promise<void>;
   /** A cheap round trip that proves the connection works. */
   ping(): Promise<void>;
   serverVersion(): Promise<string>;

@@ -40,6 +40,7 @@ export class SessionFactoryError extends Error {
   readonly table: string | undefined;
   readonly column: string | undefined;
   readonly suppressed: readonly unknown[];
+  #commitOutcomeUnknown = false;
 
   constructor(message: string, details: ErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -54,6 +55,28 @@ export class SessionFactoryError extends Error {
 
   override get name(): string {
     return this.constructor.name;
+  }
+
+  /**
+   * True when the connection was lost while COMMIT was in flight: the server may or may not
+   * have committed. Such a unit is never retried (a retry could apply its writes twice);
+   * check the data, or make the unit idempotent, before running it again.
+   *
+   * @example
+   * ```ts
+   * catch (e) { if (e instanceof SessionFactoryError && e.commitOutcomeUnknown) await reconcile(order) }
+   * ```
+   */
+  get commitOutcomeUnknown(): boolean {
+    return this.#commitOutcomeUnknown;
+  }
+
+  /** Set by the engine when the connection was lost during COMMIT. */
+  markCommitOutcomeUnknown(): void {
+    if (this.#commitOutcomeUnknown) return;
+    this.#commitOutcomeUnknown = true;
+    this.message +=
+      ' The connection was lost while COMMIT was in flight: the transaction may or may not have been committed (commitOutcomeUnknown).';
   }
 
   /** Plain-object form, used to carry the error across the worker boundary and into logs. */

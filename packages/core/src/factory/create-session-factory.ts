@@ -1,11 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  DefaultConnectionProvider,
-  DefaultQueryExecutor,
-  type Kysely,
-  Kysely as KyselyClass,
-  type KyselyProps,
-} from 'kysely';
+import { type Kysely, Kysely as KyselyClass } from 'kysely';
 import type { Adapter, AdapterCapabilities, DriverConnection } from '../adapter/adapter.js';
 import {
   ConfigurationError,
@@ -22,7 +16,6 @@ import type { PoolStats } from '../pool/pool-options.js';
 import { Activity } from '../session/activity.js';
 import type { AmbientContext } from '../session/ambient-context.js';
 import type { EngineContext } from '../session/engine-context.js';
-import { FactoryDriver } from '../session/factory-driver.js';
 import { QueryRunner } from '../session/query-runner.js';
 import { SessionEngine } from '../session/session-engine.js';
 import type { SessionInfo, SessionOptions } from '../session/session-options.js';
@@ -65,6 +58,7 @@ export function createSessionFactory<DB>(adapter: Adapter, options?: FactoryOpti
       'createSessionFactory(adapter): the first argument is not an adapter. Pass postgres(url), mysql(url) or sqlite(file) from an adapter package.',
     );
   }
+  checkCapabilities(adapter);
   return new SessionFactoryImpl<DB>(adapter, resolveFactoryOptions(adapter, options));
 }
 
@@ -127,12 +121,11 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
       },
       nextSessionId: () => `s${++this.#sessionCounter}`,
     };
-    const base = this.#kyselyProps();
-    this.db = new KyselyClass<DB>(base);
-    this.#sessions = new SessionEngine(this.#engine, base, options.session);
+    this.#sessions = new SessionEngine(this.#engine, options.session, () => this.close());
+    this.db = new KyselyClass<DB>(this.#sessions.base);
     this.#sync = new SyncSessionEngine(
       this.#engine,
-      this.#sessions.lifecycle,
+      this.#sessions.rules,
       createCompileOnlyKysely(adapter.kysely),
       () => this.#acquireSync(),
       options.session,
@@ -238,8 +231,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    * ```
    */
   current(): SessionInfo | undefined {
-    const scope = this.#engine.ambient.getStore()?.scope;
-    return scope?.tx ? scope.info : undefined;
+    return this.#sessions.ambientScope()?.info;
   }
 
   /**
@@ -367,22 +359,29 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     }
     throw new UnsupportedFeatureError(`The ${this.#adapter.dialect} adapter does not support sync sessions.`);
   }
+}
 
-  #kyselyProps(): KyselyProps {
-    const parts = this.#adapter.kysely;
-    const driver = new FactoryDriver(this.#engine);
-    const dialect = {
-      createAdapter: () => parts.createAdapter(),
-      createDriver: () => driver,
-      createQueryCompiler: () => parts.createQueryCompiler(),
-      createIntrospector: (db: Kysely<any>) => parts.createIntrospector(db),
-    };
-    const executor = new DefaultQueryExecutor(
-      parts.createQueryCompiler(),
-      parts.createAdapter(),
-      new DefaultConnectionProvider(driver),
-      [],
+/**
+ * An adapter's capabilities must be backed by its methods: a claim without the method would
+ * fail only when a session first needs it, far from the cause.
+ */
+function checkCapabilities(adapter: Adapter): void {
+  const { capabilities: c, sql } = adapter;
+  const gaps: string[] = [];
+  if (c.sync === 'native' && typeof adapter.connectSync !== 'function')
+    gaps.push("sync: 'native' without connectSync()");
+  if (c.sync === 'worker' && !adapter.workerSpec) gaps.push("sync: 'worker' without workerSpec");
+  if (c.cancel && typeof adapter.cancel !== 'function') gaps.push('cancel: true without cancel()');
+  if (c.savepoints && (typeof sql.savepoint !== 'function' || typeof sql.rollbackToSavepoint !== 'function')) {
+    gaps.push('savepoints: true without sql.savepoint() and sql.rollbackToSavepoint()');
+  }
+  if (typeof sql.begin !== 'function' || typeof sql.commit !== 'string' || typeof sql.rollback !== 'string') {
+    gaps.push('sql.begin(), sql.commit and sql.rollback are required');
+  }
+  if (typeof adapter.classifyError !== 'function') gaps.push('classifyError() is required');
+  if (gaps.length > 0) {
+    throw new ConfigurationError(
+      `The ${String(adapter.dialect)} adapter declares what it cannot do: ${gaps.join('; ')}. Fix the adapter's capabilities or add the methods.`,
     );
-    return { config: { dialect }, driver, executor, dialect };
   }
 }

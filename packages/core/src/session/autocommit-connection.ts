@@ -1,50 +1,97 @@
-import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type QueryResult } from 'kysely';
 import type { DriverConnection } from '../adapter/adapter.js';
-import { UnsupportedFeatureError } from '../errors/error-classes.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
 import type { PooledConnection } from '../pool/pool.js';
-import type { EngineContext } from './engine-context.js';
+import type { AsyncScope, SessionEngine } from './session-engine.js';
 
 /**
- * A pooled connection used outside any transaction (`sf.db` outside a session, `sf.connection`).
- * It remembers whether the connection was lost, so `release` destroys it instead of pooling it.
+ * A pooled connection used outside any session (`sf.db` outside a session, `sf.connection`).
+ * While Kysely's own transaction API has a transaction open on it, its statements go through
+ * the engine exactly like a session's. It remembers whether the connection was lost or left
+ * in an unknown state, so `release` destroys it instead of pooling it.
  */
 export class AutocommitConnection implements DatabaseConnection {
-  readonly #engine: EngineContext;
   readonly pooled: PooledConnection<DriverConnection>;
+  /** A transaction opened on this connection by Kysely's `transaction()`/`startTransaction()`. */
+  transaction: AsyncScope | undefined;
+  /** Kysely's `inflightQueryAbortStrategy: 'cancel query'` (adapters that can cancel). */
+  readonly cancelQuery?: () => Promise<void>;
+  /** Kysely's `inflightQueryAbortStrategy: 'kill session'`: cancel, and never pool the connection again. */
+  readonly killSession?: () => Promise<void>;
+  readonly #owner: SessionEngine;
   #lost = false;
   #released = false;
 
-  constructor(engine: EngineContext, pooled: PooledConnection<DriverConnection>) {
-    this.#engine = engine;
+  constructor(owner: SessionEngine, pooled: PooledConnection<DriverConnection>) {
+    this.#owner = owner;
     this.pooled = pooled;
+    const { adapter } = owner.context;
+    if (adapter.capabilities.cancel && adapter.cancel) {
+      const cancel = adapter.cancel.bind(adapter);
+      this.cancelQuery = () => cancel(pooled.resource);
+      this.killSession = () => {
+        this.#lost = true;
+        return cancel(pooled.resource);
+      };
+    }
   }
 
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.transaction) return this.#owner.execute<R>(this.transaction, query);
+    return this.#owner.context.runner.execute(this.pooled, query, undefined).catch((error: unknown) => {
+      if (isConnectionLost(error, this.#owner.context.adapter)) this.#lost = true;
+      throw error;
+    }) as Promise<QueryResult<R>>;
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    if (this.transaction) {
+      yield* this.#owner.stream<R>(this.transaction, query, chunkSize);
+      return;
+    }
     try {
-      return (await this.#engine.runner.execute(this.pooled, query, undefined)) as QueryResult<R>;
+      yield* this.#owner.context.runner.stream(this.pooled, query, chunkSize, undefined) as AsyncIterableIterator<
+        QueryResult<R>
+      >;
     } catch (error) {
-      if (isConnectionLost(error, this.#engine.adapter)) this.#lost = true;
+      if (isConnectionLost(error, this.#owner.context.adapter)) this.#lost = true;
       throw error;
     }
   }
 
-  async *streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
-    const stream = this.pooled.resource.stream;
-    if (!stream) throw new UnsupportedFeatureError(`The ${this.#engine.adapter.dialect} adapter cannot stream results`);
-    yield* stream.call(this.pooled.resource, query, chunkSize) as AsyncIterableIterator<QueryResult<R>>;
-  }
-
-  /** Marks the connection unusable (a failed BEGIN/COMMIT/ROLLBACK through Kysely's own transaction API). */
+  /** Marks the connection unusable: it is destroyed at release. */
   poison(): void {
     this.#lost = true;
   }
 
-  /** Back to the pool, or destroyed when lost. Idempotent. */
+  /**
+   * Session state set inside `sf.connection(fn)` (SET, temporary tables, session locks,
+   * prepared statements, an open transaction) must not reach the next user: roll back, then
+   * let the driver reset the connection; a driver that cannot has it destroyed.
+   */
+  async reset(): Promise<void> {
+    if (this.#lost) return;
+    const { adapter, runner } = this.#owner.context;
+    const resource = this.pooled.resource;
+    try {
+      if (resource.inTransaction?.() !== false) {
+        await runner.execute(this.pooled, CompiledQuery.raw(adapter.sql.rollback), undefined);
+      }
+      if (resource.reset) await resource.reset();
+      else this.#lost = true;
+    } catch {
+      this.#lost = true;
+    }
+  }
+
+  /** Back to the pool, or destroyed when lost; a transaction still open is rolled back first. Idempotent. */
   async release(): Promise<void> {
     if (this.#released) return;
+    if (this.transaction && !this.transaction.tx!.ended) await this.#owner.rollbackOn(this).catch(() => {});
     this.#released = true;
-    if (this.#lost) await this.#engine.pool.invalidate(this.pooled, 'connection lost outside a session');
-    else this.#engine.pool.release(this.pooled);
+    const { pool } = this.#owner.context;
+    const poisoned = this.#lost ? 'connection lost outside a session' : this.transaction?.tx?.poisoned;
+    if (poisoned) await pool.invalidate(this.pooled, poisoned);
+    else pool.release(this.pooled);
   }
 }

@@ -1,32 +1,51 @@
-import { CompiledQuery, type DatabaseConnection, type Driver, type TransactionSettings } from 'kysely';
-import type { IsolationLevel } from '../adapter/adapter.js';
+import {
+  createQueryId,
+  type DatabaseConnection,
+  DefaultConnectionProvider,
+  DefaultQueryExecutor,
+  type Driver,
+  IdentifierNode,
+  type Kysely,
+  type KyselyProps,
+  type QueryCompiler,
+  RawNode,
+  type TransactionSettings,
+} from 'kysely';
+import type { IsolationLevel, KyselyDialectParts } from '../adapter/adapter.js';
 import { PropagationError } from '../errors/error-classes.js';
 import { AutocommitConnection } from './autocommit-connection.js';
-import type { EngineContext } from './engine-context.js';
-import { resolveIsolation } from './resolve-isolation.js';
+import { SessionConnection } from './session-connection.js';
+import type { SessionEngine } from './session-engine.js';
 
 /**
- * The Kysely driver behind `sf.db`: inside a session of this factory it hands out that
+ * The Kysely driver behind `sf.db`. Inside a session of this factory it hands out that
  * session's connection (so `sf.db` joins the ambient transaction); elsewhere it checks out a
- * pooled connection per query. Kysely's own `db.transaction()` still works outside sessions.
+ * pooled connection per query. Kysely's own transaction API (`transaction()`,
+ * `startTransaction()`, savepoints by name) runs through the engine's rules like a session:
+ * the same BEGIN/COMMIT/ROLLBACK, `afterEnd`, destroy-or-keep decisions and events.
  */
 export class FactoryDriver implements Driver {
-  readonly #engine: EngineContext;
+  readonly #owner: SessionEngine;
+  readonly #close: () => Promise<void>;
 
-  constructor(engine: EngineContext) {
-    this.#engine = engine;
+  constructor(owner: SessionEngine, close: () => Promise<void>) {
+    this.#owner = owner;
+    this.#close = close;
   }
 
   async init(): Promise<void> {}
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    const scope = this.#engine.ambient.getStore()?.scope;
-    if (scope?.tx) return scope.connection;
-    const { activity, pool } = this.#engine;
-    this.#engine.assertOpen();
+  async acquireConnection(options?: { signal?: AbortSignal | undefined }): Promise<DatabaseConnection> {
+    const scope = this.#owner.ambientScope();
+    if (scope) return new SessionConnection(this.#owner, scope);
+    const signal = options?.signal;
+    // An operation aborted before it started must not even queue for a connection.
+    if (signal?.aborted) throw signal.reason;
+    const { activity, pool } = this.#owner.context;
+    this.#owner.context.assertOpen();
     activity.enter();
     try {
-      return new AutocommitConnection(this.#engine, await pool.acquire());
+      return new AutocommitConnection(this.#owner, await pool.acquire(signal ? { signal } : undefined));
     } catch (error) {
       activity.leave();
       throw error;
@@ -34,34 +53,39 @@ export class FactoryDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const { adapter } = this.#engine;
-    const plain = this.#plain(connection);
-    const isolation = settings.isolationLevel as IsolationLevel | undefined;
-    const begin = {
-      isolation: resolveIsolation(adapter.capabilities, isolation),
+    const begin = this.#owner.rules.beginOptions({
+      isolation: settings.isolationLevel as IsolationLevel | undefined,
       readOnly: settings.accessMode === 'read only',
-    };
-    await this.#run(plain, adapter.sql.begin(begin));
+    });
+    await this.#owner.openOn(this.#plain(connection), begin);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.#run(this.#plain(connection), [this.#engine.adapter.sql.commit]);
+    await this.#owner.commitOn(this.#plain(connection));
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.#run(this.#plain(connection), [this.#engine.adapter.sql.rollback]);
+    await this.#owner.rollbackOn(this.#plain(connection));
   }
 
-  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await this.#run(this.#plain(connection), [this.#engine.adapter.sql.savepoint(name)]);
+  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
+    await this.#savepointStatement(connection, (sql) => sql.savepoint(quoted(name, compile)));
   }
 
-  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await this.#run(this.#plain(connection), [this.#engine.adapter.sql.rollbackToSavepoint(name)]);
+  async rollbackToSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    await this.#savepointStatement(connection, (sql) => sql.rollbackToSavepoint(quoted(name, compile)));
   }
 
-  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
-    await this.#run(this.#plain(connection), [this.#engine.adapter.sql.releaseSavepoint(name)]);
+  async releaseSavepoint(
+    connection: DatabaseConnection,
+    name: string,
+    compile: QueryCompiler['compileQuery'],
+  ): Promise<void> {
+    await this.#savepointStatement(connection, (sql) => sql.releaseSavepoint?.(quoted(name, compile)));
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
@@ -69,12 +93,26 @@ export class FactoryDriver implements Driver {
     try {
       await connection.release();
     } finally {
-      this.#engine.activity.leave();
+      this.#owner.context.activity.leave();
     }
   }
 
-  /** `sf.close()` owns the pool; destroying `sf.db` does nothing. */
-  async destroy(): Promise<void> {}
+  /** `sf.db.destroy()` closes the factory, as `destroy()` ends the pool of any Kysely dialect. */
+  destroy(): Promise<void> {
+    return this.#close();
+  }
+
+  async #savepointStatement(
+    connection: DatabaseConnection,
+    statement: (sql: SessionEngine['context']['adapter']['sql']) => string | undefined,
+  ): Promise<void> {
+    const plain = this.#plain(connection);
+    const { adapter } = this.#owner.context;
+    if (!plain.transaction) throw new PropagationError('A savepoint needs an open transaction on this connection.');
+    const text = statement(adapter.sql);
+    if (text === undefined) return; // the dialect has no RELEASE SAVEPOINT: the savepoint ends with the transaction
+    await this.#owner.runStatement(plain.transaction, text);
+  }
 
   #plain(connection: DatabaseConnection): AutocommitConnection {
     if (connection instanceof AutocommitConnection) return connection;
@@ -82,14 +120,32 @@ export class FactoryDriver implements Driver {
       'sf.db.transaction() was called inside a session: the session already is the transaction. Use tx.savepoint(fn) or sf.session(fn, { propagation: "requiresNew" }).',
     );
   }
+}
 
-  // A failed transaction-control statement leaves the connection in an unknown state.
-  async #run(connection: AutocommitConnection, statements: readonly string[]): Promise<void> {
-    try {
-      for (const sql of statements) await connection.executeQuery(CompiledQuery.raw(sql));
-    } catch (error) {
-      connection.poison();
-      throw error;
-    }
+/** A user-given savepoint name as the dialect's quoted identifier: a name, never SQL. */
+function quoted(name: string, compile: QueryCompiler['compileQuery']): string {
+  if (typeof name !== 'string' || name.length === 0 || name.includes('\0')) {
+    throw new PropagationError(`Invalid savepoint name ${JSON.stringify(name)}: use a non-empty string without NUL.`);
   }
+  return compile(RawNode.createWithChild(IdentifierNode.create(name)), createQueryId()).sql;
+}
+
+/**
+ * The Kysely props every `tx` and `sf.db` share: the adapter's compiler and adapter, and the
+ * factory driver, so `sf.db` and `tx` compile the same way and run through the same engine.
+ */
+export function createKyselyProps(parts: KyselyDialectParts, driver: FactoryDriver): KyselyProps {
+  const dialect = {
+    createAdapter: () => parts.createAdapter(),
+    createDriver: () => driver,
+    createQueryCompiler: () => parts.createQueryCompiler(),
+    createIntrospector: (db: Kysely<any>) => parts.createIntrospector(db),
+  };
+  const executor = new DefaultQueryExecutor(
+    parts.createQueryCompiler(),
+    parts.createAdapter(),
+    new DefaultConnectionProvider(driver),
+    [],
+  );
+  return { config: { dialect }, driver, executor, dialect };
 }

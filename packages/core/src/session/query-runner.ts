@@ -1,5 +1,7 @@
 import { CompiledQuery, type QueryResult } from 'kysely';
 import type { Adapter, DriverConnection } from '../adapter/adapter.js';
+import { UnsupportedFeatureError } from '../errors/error-classes.js';
+import type { SessionFactoryError } from '../errors/session-factory-error.js';
 import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { QueryEvent } from '../events/event-types.js';
@@ -65,6 +67,33 @@ export class QueryRunner {
       const typed = toSessionFactoryError(error, this.#adapter);
       this.report(query, started, sessionId, connection.id, typed);
       throw typed;
+    }
+  }
+
+  /**
+   * Streams a query's rows with the same typed errors and `query` event (one, when the stream
+   * ends) as `execute`.
+   */
+  async *stream(
+    connection: PooledConnection<DriverConnection>,
+    query: CompiledQuery,
+    chunkSize: number,
+    sessionId: string | undefined,
+  ): AsyncIterableIterator<QueryResult<unknown>> {
+    const stream = connection.resource.stream;
+    if (!stream) {
+      throw new UnsupportedFeatureError(`The ${this.#adapter.dialect} adapter cannot stream results.`);
+    }
+    const started = performance.now();
+    let failure: SessionFactoryError | undefined;
+    try {
+      yield* stream.call(connection.resource, query, chunkSize);
+      this.#lastSuccess.set(connection.resource, performance.now());
+    } catch (error) {
+      failure = toSessionFactoryError(error, this.#adapter);
+      throw failure;
+    } finally {
+      if (this.observed) this.report(query, started, sessionId, connection.id, failure);
     }
   }
 

@@ -1,26 +1,21 @@
-import type { DatabaseConnection } from 'kysely';
 import { SessionClosedError } from '../errors/error-classes.js';
 import { Mutex } from '../util/mutex.js';
 import type { SessionInfo } from './session-options.js';
-import type { Session, SessionHook, SyncSession } from './session-types.js';
+import type { SessionHook } from './session-types.js';
 import type { TransactionState } from './transaction-state.js';
-
-/** What a scope needs of its transaction (async and sync transactions both provide it). */
-export interface ScopeTransaction {
-  readonly begin: TransactionState['begin'];
-  assertUsable(): void;
-}
 
 /**
  * One level of a unit of work: the transaction itself (depth 0), a savepoint inside it, or a
- * scope that runs without a transaction (`tx` undefined). Hooks and rollback-only marks
- * belong to a scope, so a savepoint that rolls back drops exactly its own callbacks.
+ * scope that runs without a transaction (`transactional` false). Hooks and rollback-only
+ * marks belong to a scope, so a savepoint that rolls back drops exactly its own callbacks.
+ * `session` is the `tx` the user's function receives (async or sync), built by the executor.
  */
-export class Scope<Tx extends ScopeTransaction = TransactionState> {
-  readonly tx: Tx | undefined;
-  readonly parent: Scope<Tx> | undefined;
+export class Scope<C = unknown, S = unknown> {
+  readonly tx: TransactionState<C> | undefined;
+  readonly parent: Scope<C, S> | undefined;
   readonly savepointName: string | undefined;
   readonly info: SessionInfo;
+  readonly session: S;
   /** A joined scope failed: this scope must roll back instead of committing. */
   rollbackOnly = false;
   closed = false;
@@ -28,18 +23,14 @@ export class Scope<Tx extends ScopeTransaction = TransactionState> {
   readonly rollbackHooks: SessionHook[] = [];
   /** Serializes child savepoints: siblings run one after another. */
   readonly childLock = new Mutex();
-  /** Set by the engine right after construction: the scope's Kysely connection and its `tx`. */
-  connection!: DatabaseConnection;
-  session!: Session<any>;
-  /** The sync scope's `tx` (sync sessions only). */
-  syncSession!: SyncSession<any>;
 
   constructor(
     id: string,
-    tx: Tx | undefined,
-    parent?: Scope<Tx>,
-    savepointName?: string,
-    transactional = tx !== undefined,
+    tx: TransactionState<C> | undefined,
+    parent: Scope<C, S> | undefined,
+    savepointName: string | undefined,
+    transactional: boolean,
+    build: (scope: Scope<C, S>) => S,
   ) {
     this.tx = tx;
     this.parent = parent;
@@ -47,10 +38,21 @@ export class Scope<Tx extends ScopeTransaction = TransactionState> {
     this.info = {
       id,
       depth: parent ? parent.info.depth + 1 : 0,
-      isolation: tx?.begin.isolation,
-      readOnly: tx?.begin.readOnly ?? false,
+      isolation: transactional ? tx?.begin.isolation : undefined,
+      readOnly: transactional ? (tx?.begin.readOnly ?? false) : false,
       transactional,
     };
+    this.session = build(this);
+  }
+
+  /** Whether the scope runs inside a transaction (a sync scope without one still holds a connection). */
+  get transactional(): boolean {
+    return this.info.transactional;
+  }
+
+  /** An ended scope counts as no scope: ambient lookups skip it. */
+  get live(): boolean {
+    return !this.closed && this.tx?.ended !== true;
   }
 
   assertUsable(): void {
@@ -73,8 +75,29 @@ export class Scope<Tx extends ScopeTransaction = TransactionState> {
   }
 
   /** A released savepoint hands its callbacks to the enclosing scope. */
-  mergeInto(parent: Scope<Tx>): void {
+  mergeInto(parent: Scope<C, S>): void {
     parent.commitHooks.push(...this.commitHooks);
     parent.rollbackHooks.push(...this.rollbackHooks);
   }
+
+  /** Whether `ancestor` encloses this scope. */
+  isInside(ancestor: Scope<C, S>): boolean {
+    for (let s = this.parent; s; s = s.parent) if (s === ancestor) return true;
+    return false;
+  }
+}
+
+/**
+ * The innermost scope that is still open, starting at `scope`: work scheduled inside a session
+ * that runs after it ended (a timer, a queue, a memoized promise) sees no session at all.
+ *
+ * @example
+ * ```ts
+ * const scope = liveScope(ambient.getStore()?.scope)
+ * ```
+ */
+export function liveScope<S extends Scope<any, any>>(scope: S | undefined): S | undefined {
+  let s = scope;
+  while (s && !s.live) s = s.parent as S | undefined;
+  return s;
 }

@@ -1,146 +1,152 @@
-import { CompiledQuery, Kysely, type KyselyProps, SingleConnectionProvider } from 'kysely';
-import {
-  PropagationError,
-  SessionClosedError,
-  UnexpectedRollbackError,
-  UnsupportedFeatureError,
-} from '../errors/error-classes.js';
-import { SessionFactoryError } from '../errors/session-factory-error.js';
-import { assertJoinable } from './assert-joinable.js';
-import { attachSuppressed } from './attach-suppressed.js';
+import { CompiledQuery, Kysely, type KyselyProps, type QueryResult, SingleConnectionProvider } from 'kysely';
+import type { BeginOptions, DriverConnection } from '../adapter/adapter.js';
+import { PropagationError, SessionClosedError } from '../errors/error-classes.js';
+import type { SessionFactoryError } from '../errors/session-factory-error.js';
+import type { PooledConnection } from '../pool/pool.js';
+import { settleWithin } from '../util/settle-within.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import { Deadline } from './deadline.js';
 import type { EngineContext } from './engine-context.js';
-import { ManagedSessionKysely } from './managed-session.js';
-import { backoffDelay, resolveRetryPolicy } from './retry-policy.js';
+import { createKyselyProps, FactoryDriver } from './factory-driver.js';
 import { runHooks } from './run-hooks.js';
-import type { Scope } from './scope.js';
-import { PROPAGATIONS, type SessionOptions } from './session-options.js';
+import { liveScope, Scope } from './scope.js';
+import { ManagedSessionKysely, type SessionControl, SessionKysely } from './session-kysely.js';
+import type { SessionOptions } from './session-options.js';
 import type { ManagedSession, Session } from './session-types.js';
-import { connectionProvider, TransactionLifecycle } from './transaction-lifecycle.js';
+import {
+  type DeadlineLike,
+  planPropagation,
+  type Step,
+  statementFailed,
+  type TransactionIo,
+  TransactionRules,
+  type UnitFn,
+} from './transaction-rules.js';
+import { TransactionState } from './transaction-state.js';
 
-type SessionFn<T> = (tx: Session<any>) => Promise<T>;
+type Pooled = PooledConnection<DriverConnection>;
+/** An async scope; its `session` is the `tx` (undefined for Kysely's own transactions on `sf.db`). */
+export type AsyncScope = Scope<Pooled, SessionKysely<any> | undefined>;
+type AsyncTx = TransactionState<Pooled>;
 
 /** Session defaults from `FactoryOptions.session`. */
 export type SessionDefaults = Omit<SessionOptions, 'signal' | 'propagation'>;
 
+/** How long a cancelled statement (or its cancel) may take to settle before the connection is written off. */
+const SETTLE_AFTER_CANCEL_MS = 5000;
+
 /**
- * The unit-of-work algorithm: propagation, new transactions with deadline and retry,
- * savepoints, joined scopes, scopes without a transaction, managed sessions, and the
- * count of sessions in flight that `close()` drains.
+ * Drives a rules generator asynchronously: each yielded promise is awaited and its value (or
+ * rejection) handed back; plain values pass straight through, costing no tick.
+ */
+async function drive<T>(step: Step<T>): Promise<T> {
+  let next = step.next();
+  while (!next.done) {
+    const value = next.value;
+    if (value === undefined || typeof (value as { then?: unknown }).then !== 'function') {
+      next = step.next(value);
+      continue;
+    }
+    let resolved: unknown;
+    try {
+      resolved = await value;
+    } catch (error) {
+      next = step.throw(error);
+      continue;
+    }
+    next = step.next(resolved);
+  }
+  return next.value;
+}
+
+/**
+ * The async executor of the transaction rules: `sf.session`, `sf.begin`, `sf.connection`,
+ * Kysely's own transaction API on `sf.db`, and every statement a session runs. It supplies
+ * the I/O (pool, AsyncLocalStorage, deadlines, cancel); `TransactionRules` decides.
  */
 export class SessionEngine {
-  readonly lifecycle: TransactionLifecycle;
+  readonly rules: TransactionRules;
   readonly #engine: EngineContext;
   readonly #base: KyselyProps;
   readonly #defaults: SessionDefaults;
+  /** Sessions of `sf.session()`: the pool takes the connection back. */
+  readonly #sessions: AsyncIo;
+  /** `sf.begin()`: the root `tx` can commit and roll back itself. */
+  readonly #managed: AsyncIo;
+  /** Kysely's `transaction()`/`startTransaction()` on `sf.db`: Kysely releases the connection. */
+  readonly #kysely: AsyncIo;
 
-  constructor(engine: EngineContext, base: KyselyProps, defaults: SessionDefaults) {
+  constructor(engine: EngineContext, defaults: SessionDefaults, close: () => Promise<void>) {
     this.#engine = engine;
+    const base = createKyselyProps(engine.adapter.kysely, new FactoryDriver(this, close));
     this.#base = base;
     this.#defaults = defaults;
-    this.lifecycle = new TransactionLifecycle(engine, base, (scope, fn) => this.savepoint(scope, fn));
+    this.rules = new TransactionRules(engine);
+    const control: SessionControl = {
+      savepoint: (scope, fn) => this.savepoint(scope as AsyncScope, fn),
+      commit: (scope) => this.#endManaged(scope as AsyncScope, 'commit'),
+      rollback: (scope) => this.#endManaged(scope as AsyncScope, 'rollback'),
+    };
+    const plain = (scope: AsyncScope) => new SessionKysely(base, scope, this, control);
+    const releaseToPool = (tx: AsyncTx) => this.#release(tx);
+    this.#sessions = new AsyncIo(this, plain, plain, releaseToPool);
+    this.#managed = new AsyncIo(
+      this,
+      (scope) => new ManagedSessionKysely(base, scope, this, control),
+      plain,
+      releaseToPool,
+    );
+    // The AutocommitConnection decides at release whether its connection is pooled or destroyed.
+    this.#kysely = new AsyncIo(
+      this,
+      () => undefined,
+      () => undefined,
+      () => undefined,
+    );
   }
 
-  /** Joining or nesting into an open session stays allowed while `close()` drains it. */
-  async run<T>(fn: SessionFn<T>, options: SessionOptions = {}): Promise<T> {
-    const propagation = options.propagation ?? 'required';
-    if (!PROPAGATIONS.includes(propagation)) {
-      throw new PropagationError(
-        `Unknown propagation ${JSON.stringify(propagation)}; use one of: ${PROPAGATIONS.join(', ')}.`,
-      );
-    }
-    const ambient = this.#engine.ambient.getStore()?.scope;
-    const joined = ambient?.tx ? ambient : undefined;
-    switch (propagation) {
-      case 'required':
-        return joined ? this.#join(joined, fn, options, propagation) : this.#track(this.#runNew(fn, options));
-      case 'requiresNew':
-        return this.#track(this.#runNew(fn, options));
-      case 'nested':
-        if (!joined) return this.#track(this.#runNew(fn, options));
-        this.#assertJoinable(joined, options, propagation);
-        return this.savepoint(joined, fn);
-      case 'mandatory':
-        if (!joined) {
-          throw new PropagationError(
-            'Propagation "mandatory" needs an open session, and none is open. Call it inside sf.session().',
-          );
-        }
-        return this.#join(joined, fn, options, propagation);
-      case 'never':
-        if (joined) {
-          throw new PropagationError(
-            `Propagation "never" forbids running inside a session, but session ${joined.info.id} is open. Call it outside sf.session(), or use "notSupported".`,
-          );
-        }
-        return this.#withoutTransaction(fn);
-      case 'supports':
-        return joined ? this.#join(joined, fn, options, propagation) : this.#withoutTransaction(fn);
-      case 'notSupported':
-        return this.#withoutTransaction(fn);
-    }
+  get context(): EngineContext {
+    return this.#engine;
   }
 
-  /** A savepoint inside `parent`: siblings serialized, RELEASE on success, ROLLBACK TO on throw. */
-  savepoint<T>(parent: Scope, fn: SessionFn<T>): Promise<T> {
-    const { adapter, ambient, hub } = this.#engine;
-    if (!parent.tx) {
-      return Promise.reject(
-        new PropagationError(
-          'tx.savepoint() needs a transaction, but this scope runs without one (supports/notSupported/never).',
-        ),
-      );
-    }
-    if (!adapter.capabilities.savepoints) {
-      return Promise.reject(new UnsupportedFeatureError(`The ${adapter.dialect} adapter does not support savepoints.`));
-    }
-    const tx = parent.tx;
-    const sql = adapter.sql;
-    const current = ambient.getStore()?.scope;
-    if (current && current !== parent && isInside(current, parent)) {
-      // parent's lock is held by the savepoint we are in: waiting for it would never end.
-      return Promise.reject(
-        new PropagationError(
-          `tx.savepoint() was called on scope ${parent.info.id} from inside its savepoint ${current.info.id}: use the tx of the scope you are in.`,
-        ),
-      );
-    }
-    return parent.childLock.run(async () => {
-      parent.assertUsable();
-      const name = tx.nextSavepointName();
-      await run(parent, sql.savepoint(name));
-      const child = this.lifecycle.createScope(tx, parent, name);
-      try {
-        const result = await ambient.run({ scope: child }, () => fn(child.session));
-        if (child.rollbackOnly) {
-          throw new UnexpectedRollbackError(
-            `Savepoint ${child.info.id} was marked rollback-only because a scope that joined it threw; it was rolled back.`,
-          );
-        }
-        await run(parent, sql.releaseSavepoint(name));
-        child.closed = true;
-        child.mergeInto(parent);
-        return result;
-      } catch (error) {
-        child.closed = true;
-        const serverStillInTransaction = tx.connection.resource.inTransaction?.() !== false;
-        if (!tx.ended && !tx.abortReason && !tx.poisoned && serverStillInTransaction) {
-          try {
-            await run(parent, sql.rollbackToSavepoint(name));
-          } catch (rollbackError) {
-            attachSuppressed(error, rollbackError);
-            tx.poisoned ??= 'ROLLBACK TO SAVEPOINT failed';
-            parent.rollbackOnly = true;
-          }
-        }
-        await runHooks(child.rollbackHooks, 'onRollback', tx.id, hub);
-        throw error;
-      }
-    });
+  /** Kysely props shared by `sf.db` and every `tx`. */
+  get base(): KyselyProps {
+    return this.#base;
   }
 
-  /** `sf.begin()`: a transaction the caller finishes. */
+  /** The innermost open transactional scope of this factory, if any. */
+  ambientScope(): AsyncScope | undefined {
+    const scope = liveScope(this.#engine.ambient.getStore()?.scope as AsyncScope | undefined);
+    return scope?.transactional ? scope : undefined;
+  }
+
+  /** `sf.session(fn, options)`. Joining or nesting into an open session stays allowed while `close()` drains it. */
+  run<T>(fn: (tx: Session<any>) => Promise<T>, options: SessionOptions = {}): Promise<T> {
+    const joined = this.ambientScope();
+    let plan: ReturnType<typeof planPropagation>;
+    try {
+      plan = planPropagation(options.propagation, joined, options, this.#engine.adapter.capabilities);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const merged = plan === 'new' ? { ...this.#defaults, ...options } : options;
+    const work = drive(
+      this.rules.unit<Pooled, AsyncScope['session'], T>(this.#sessions, plan, joined, fn as UnitFn, merged),
+    );
+    return plan === 'new' || plan === 'none' ? this.#engine.activity.track(work) : work;
+  }
+
+  /** `tx.savepoint(fn)`: a savepoint in `parent`. */
+  savepoint<T>(parent: AsyncScope, fn: UnitFn): Promise<T> {
+    const current = liveScope(this.#engine.ambient.getStore()?.scope as AsyncScope | undefined);
+    return drive(this.rules.savepoint<Pooled, AsyncScope['session'], T>(this.#sessions, parent, fn, current));
+  }
+
+  /**
+   * `sf.begin()`: a transaction the caller finishes. When its deadline passes, the running
+   * statement is cancelled and the transaction rolled back and released at once: it never
+   * sits idle in transaction waiting for the caller.
+   */
   async begin<DB>(options: Omit<SessionOptions, 'retry'> = {}): Promise<ManagedSession<DB>> {
     this.#engine.assertOpen();
     if (options.propagation !== undefined && options.propagation !== 'requiresNew') {
@@ -149,169 +155,282 @@ export class SessionEngine {
       );
     }
     const merged = { ...this.#defaults, ...options };
-    const begin = this.lifecycle.beginOptions(merged);
-    const deadline = new Deadline(merged.timeoutMs, merged.signal);
-    let root: Scope;
+    const begin = this.rules.beginOptions(merged);
+    const deadline = this.#managed.deadline(merged);
+    let root: AsyncScope;
     try {
-      root = await this.lifecycle.open(
-        begin,
-        deadline.armed ? deadline.signal : undefined,
-        (base, scope, runSavepoint) => {
-          return new ManagedSessionKysely(base, scope, connectionProvider(base, scope), runSavepoint);
-        },
-      );
+      root = await drive(this.rules.open(this.#managed, begin, deadline));
     } catch (error) {
       deadline.clear();
       throw deadline.expired ?? error;
     }
-    const tx = root.tx!;
-    deadline.onExpire((error) => this.lifecycle.abort(tx, error));
-    let settle!: () => void;
-    void this.#track(new Promise<void>((resolve) => (settle = resolve)));
-    const finish = () => {
-      deadline.clear();
-      settle();
-    };
-    const session = root.session as ManagedSessionKysely<DB>;
-    session.bind({
-      get isEnded() {
-        return tx.ended;
-      },
-      commit: async () => {
-        if (tx.ended) throw new SessionClosedError(`Session ${tx.id} has already ended; it cannot be committed.`);
-        try {
-          await this.lifecycle.commit(root);
-        } catch (error) {
-          throw await this.lifecycle.rollback(root, error);
-        } finally {
-          finish();
-        }
-      },
-      rollback: async () => {
-        try {
-          await this.lifecycle.rollback(root, undefined);
-        } finally {
-          finish();
-        }
-      },
+    const ended = new Promise<void>((resolve) => {
+      this.#managedEnds.set(root, () => {
+        deadline.clear();
+        resolve();
+      });
     });
-    return session;
+    void this.#engine.activity.track(ended);
+    deadline.onExpire((error) => {
+      this.abort(root.tx!, error);
+      void drive(this.rules.rollback(this.#managed, root, error)).finally(() => this.#managedEnds.get(root)?.());
+    });
+    return root.session as unknown as ManagedSession<DB>;
+  }
+
+  readonly #managedEnds = new WeakMap<AsyncScope, () => void>();
+
+  async #endManaged(root: AsyncScope, how: 'commit' | 'rollback'): Promise<void> {
+    const tx = root.tx!;
+    try {
+      if (how === 'rollback') {
+        await drive(this.rules.rollback(this.#managed, root, undefined));
+        return;
+      }
+      if (tx.ended) {
+        throw tx.abortReason ?? new SessionClosedError(`Session ${tx.id} has already ended; it cannot be committed.`);
+      }
+      try {
+        await drive(this.rules.commit(this.#managed, root));
+      } catch (error) {
+        throw await drive(this.rules.rollback(this.#managed, root, error));
+      }
+    } finally {
+      if (tx.ended) this.#managedEnds.get(root)?.();
+    }
   }
 
   /** `sf.connection(fn)`: one pooled connection in autocommit mode, reset before it goes back. */
-  async connection<DB, T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
-    this.#engine.assertOpen();
-    const { pool, ambient, adapter } = this.#engine;
-    return this.#track(
+  connection<DB, T>(fn: (db: Kysely<DB>) => Promise<T>): Promise<T> {
+    try {
+      this.#engine.assertOpen();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { pool, ambient } = this.#engine;
+    return this.#engine.activity.track(
       (async () => {
-        const connection = new AutocommitConnection(this.#engine, await pool.acquire());
+        const connection = new AutocommitConnection(this, await pool.acquire());
         const provider = new SingleConnectionProvider(connection);
         const db = new Kysely<DB>({ ...this.#base, executor: this.#base.executor.withConnectionProvider(provider) });
         try {
           return await ambient.run({ scope: undefined }, () => fn(db));
         } finally {
-          // Never return a connection inside a transaction fn left open (drivers that cannot
-          // tell get an unconditional ROLLBACK, harmless outside a transaction).
-          if (connection.pooled.resource.inTransaction?.() !== false) {
-            await connection.executeQuery(CompiledQuery.raw(adapter.sql.rollback)).catch(() => connection.poison());
-          }
+          await connection.reset();
           await connection.release();
         }
       })(),
     );
   }
 
-  async #runNew<T>(fn: SessionFn<T>, options: SessionOptions): Promise<T> {
-    this.#engine.assertOpen();
-    const merged = { ...this.#defaults, ...options };
-    const policy = resolveRetryPolicy(merged.retry);
-    const begin = this.lifecycle.beginOptions(merged);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#runAttempt(fn, begin, merged);
-      } catch (error) {
-        const retry = error instanceof SessionFactoryError && error.retryable && attempt < policy.attempts;
-        if (!retry || merged.signal?.aborted || this.#engine.isClosed()) throw error;
-        await sleep(backoffDelay(attempt, policy));
-      }
-    }
+  // --- Kysely's own transaction API on sf.db, through the same rules -------------------------
+
+  /** BEGIN on a connection of `sf.db` (Kysely's `transaction()` / `startTransaction()`), through the rules. */
+  async openOn(connection: AutocommitConnection, begin: BeginOptions): Promise<void> {
+    const io = this.#kysely.forConnection(connection.pooled, (tx) => {
+      if (tx.poisoned) connection.poison();
+    });
+    connection.transaction = await drive(this.rules.open(io, begin, io.deadline({})));
   }
 
-  async #runAttempt<T>(
-    fn: SessionFn<T>,
-    begin: ReturnType<TransactionLifecycle['beginOptions']>,
-    options: SessionOptions,
-  ): Promise<T> {
-    const deadline = new Deadline(options.timeoutMs, options.signal);
-    let root: Scope | undefined;
+  /** COMMIT (rolled back and rethrown if it cannot commit). */
+  async commitOn(connection: AutocommitConnection): Promise<void> {
+    const root = connection.transaction;
+    if (!root) return;
     try {
-      root = await this.lifecycle.open(begin, deadline.armed ? deadline.signal : undefined);
-      const tx = root.tx!;
-      deadline.onExpire((error) => this.lifecycle.abort(tx, error));
-      const scope = root;
-      const result = await deadline.race(this.#engine.ambient.run({ scope }, () => fn(scope.session)));
-      await this.lifecycle.commit(root);
-      return result;
+      await drive(this.rules.commit(this.#kysely, root));
     } catch (error) {
-      const primary = deadline.expired ?? error;
-      if (root && !root.tx!.ended) throw await this.lifecycle.rollback(root, primary);
-      throw primary;
-    } finally {
-      deadline.clear();
+      throw await drive(this.rules.rollback(this.#kysely, root, error));
     }
   }
 
-  async #join<T>(scope: Scope, fn: SessionFn<T>, options: SessionOptions, propagation: string): Promise<T> {
-    this.#assertJoinable(scope, options, propagation);
+  async rollbackOn(connection: AutocommitConnection): Promise<void> {
+    const root = connection.transaction;
+    if (!root || root.tx!.ended) return;
+    const error = await drive(this.rules.rollback(this.#kysely, root, undefined as unknown));
+    if (error) throw error;
+  }
+
+  // --- statements ---------------------------------------------------------------------------
+
+  /** Runs `sql` as a statement of `scope` (savepoint statements, by core or by name). */
+  runStatement(scope: AsyncScope, sql: string): Promise<unknown> {
+    return this.execute(scope, CompiledQuery.raw(sql));
+  }
+
+  /** Runs one statement of `scope`: usable check, typed errors, tracking, abort bookkeeping. */
+  execute<R>(scope: AsyncScope, query: CompiledQuery): Promise<QueryResult<R>> {
+    const tx = scope.tx!;
+    try {
+      scope.assertUsable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const run = this.#engine.runner.execute(tx.connection, query, tx.id).catch((error: unknown) => {
+      throw statementFailed(tx, error, this.#engine);
+    });
+    return tx.track(run) as Promise<QueryResult<R>>;
+  }
+
+  /**
+   * Streams rows of `scope`'s query. Each fetch checks the scope first, so a stream abandoned
+   * after its session ended never touches the connection again; the session's end closes
+   * streams still open while the connection is still its own.
+   */
+  async *stream<R>(scope: AsyncScope, query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    const tx = scope.tx!;
     scope.assertUsable();
+    const iterator = this.#engine.runner.stream(tx.connection, query, chunkSize, tx.id);
+    const close = () => iterator.return?.(undefined);
+    tx.streams.add(close);
     try {
-      return await fn(scope.session);
-    } catch (error) {
-      scope.rollbackOnly = true;
-      throw error;
+      for (;;) {
+        scope.assertUsable();
+        const next = tx.track(iterator.next()).catch((error: unknown) => {
+          throw statementFailed(tx, error, this.#engine);
+        });
+        const step = await next;
+        if (step.done) return;
+        yield step.value as QueryResult<R>;
+      }
+    } finally {
+      if (tx.streams.delete(close) && !tx.ended) await close();
     }
   }
 
-  #assertJoinable(scope: Scope, options: SessionOptions, propagation: string): void {
-    assertJoinable(scope.tx!.begin, scope.info.id, options, propagation, this.#engine.adapter.capabilities);
+  /** The deadline passed: refuse further statements and cancel the running one on the server. */
+  abort(tx: AsyncTx, error: SessionFactoryError): void {
+    if (tx.ended || tx.abortReason) return;
+    tx.abortReason = error;
+    const { adapter, hub } = this.#engine;
+    if (tx.pending.size === 0 || !adapter.capabilities.cancel || !adapter.cancel) return;
+    tx.cancelling = adapter.cancel(tx.connection.resource).catch((cancelError: unknown) => {
+      tx.poison('cancel failed', true);
+      hub.emit('error', { phase: 'cancel', error: cancelError, sessionId: tx.id });
+    });
   }
 
-  async #withoutTransaction<T>(fn: SessionFn<T>): Promise<T> {
-    this.#engine.assertOpen();
-    const scope = this.lifecycle.createScope(undefined, undefined, undefined);
-    const { ambient, hub } = this.#engine;
-    return this.#track(
-      ambient.run({ scope: undefined }, async () => {
-        try {
-          const result = await fn(scope.session);
-          scope.closed = true;
-          await runHooks(scope.commitHooks, 'onCommit', scope.info.id, hub);
-          return result;
-        } catch (error) {
-          scope.closed = true;
-          await runHooks(scope.rollbackHooks, 'onRollback', scope.info.id, hub);
-          throw error;
-        }
-      }),
-    );
+  /** Waits for statements in flight, open streams and a cancel, so the connection is ours alone again. */
+  settle(tx: AsyncTx): Promise<void> | undefined {
+    if (tx.pending.size === 0 && tx.cancelling === undefined && tx.streams.size === 0) return undefined;
+    return (async () => {
+      const closing = [...tx.streams].map((close) => Promise.resolve().then(close));
+      tx.streams.clear();
+      const waits = [...tx.pending, ...closing, ...(tx.cancelling ? [tx.cancelling] : [])];
+      if (!(await settleWithin(Promise.allSettled(waits), SETTLE_AFTER_CANCEL_MS))) {
+        tx.poison('a statement did not finish after cancellation', true);
+      }
+    })();
   }
 
-  #track<T>(work: Promise<T>): Promise<T> {
-    return this.#engine.activity.track(work);
+  #release(tx: AsyncTx): Promise<void> | undefined {
+    const { pool } = this.#engine;
+    if (tx.poisoned) return pool.invalidate(tx.connection, tx.poisoned);
+    pool.release(tx.connection);
+    return undefined;
   }
 }
 
-// Savepoint statements go through the enclosing scope's connection: the same checks,
-// tracking and lost-connection bookkeeping as any statement of the session.
-function run(scope: Scope, sql: string): Promise<unknown> {
-  return scope.connection.executeQuery(CompiledQuery.raw(sql));
-}
+/**
+ * The async side of `TransactionIo`: pooled connections, the factory's AsyncLocalStorage,
+ * timer-and-signal deadlines that cancel on the server, awaited hooks.
+ */
+class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
+  readonly #owner: SessionEngine;
+  readonly #root: (scope: AsyncScope) => AsyncScope['session'];
+  readonly #child: (scope: AsyncScope) => AsyncScope['session'];
+  readonly #finish: (tx: AsyncTx) => unknown;
+  readonly #connection: Pooled | undefined;
 
-function isInside(scope: Scope, ancestor: Scope): boolean {
-  for (let s = scope.parent; s; s = s.parent) if (s === ancestor) return true;
-  return false;
-}
+  constructor(
+    owner: SessionEngine,
+    root: (scope: AsyncScope) => AsyncScope['session'],
+    child: (scope: AsyncScope) => AsyncScope['session'],
+    finish: (tx: AsyncTx) => unknown,
+    connection?: Pooled,
+  ) {
+    this.#owner = owner;
+    this.#root = root;
+    this.#child = child;
+    this.#finish = finish;
+    this.#connection = connection;
+  }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  /** The same I/O whose `acquire` hands out `connection` (Kysely's transactions bring their own). */
+  forConnection(connection: Pooled, finish: (tx: AsyncTx) => unknown): AsyncIo {
+    return new AsyncIo(this.#owner, this.#root, this.#child, finish, connection);
+  }
+
+  get #engine(): EngineContext {
+    return this.#owner.context;
+  }
+
+  deadline(options: SessionOptions): Deadline {
+    return new Deadline(options.timeoutMs, options.signal);
+  }
+
+  acquire(deadline: DeadlineLike): Pooled | Promise<Pooled> {
+    if (this.#connection) return this.#connection;
+    const { armed, signal } = deadline as Deadline;
+    return this.#engine.pool.acquire(armed ? { signal } : undefined);
+  }
+
+  watch(deadline: DeadlineLike, root: AsyncScope): void {
+    (deadline as Deadline).onExpire((error) => this.#owner.abort(root.tx!, error));
+  }
+
+  control(tx: AsyncTx, _phase: 'begin' | 'end', statements: readonly string[]): Promise<void> {
+    return this.#engine.runner.executeStatements(tx.connection, statements, tx.id);
+  }
+
+  statement(scope: AsyncScope, sql: string): Promise<unknown> {
+    return this.#owner.runStatement(scope, sql);
+  }
+
+  call(scope: AsyncScope, fn: UnitFn, deadline?: DeadlineLike): unknown {
+    const ambient = scope.transactional ? scope : undefined;
+    const work = this.#engine.ambient.run({ scope: ambient }, () => fn(scope.session));
+    return deadline ? (deadline as Deadline).race(Promise.resolve(work)) : work;
+  }
+
+  hooks(hooks: readonly (() => void | Promise<void>)[], phase: 'onCommit' | 'onRollback', sessionId: string): unknown {
+    return hooks.length === 0 ? undefined : runHooks(hooks, phase, sessionId, this.#engine.hub);
+  }
+
+  settle(tx: AsyncTx): unknown {
+    return this.#owner.settle(tx);
+  }
+
+  inTransaction(tx: AsyncTx): boolean | undefined {
+    return tx.connection.resource.inTransaction?.();
+  }
+
+  finish(tx: AsyncTx): unknown {
+    return this.#finish(tx);
+  }
+
+  lock(scope: AsyncScope): (() => void) | Promise<() => void> {
+    return scope.childLock.acquire();
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  scope(tx: AsyncTx, parent: AsyncScope | undefined, savepointName: string | undefined): AsyncScope {
+    const id = parent ? `${tx.id}.${savepointName}` : tx.id;
+    return new Scope(id, tx, parent, savepointName, true, parent ? this.#child : this.#root);
+  }
+
+  untransacted(): AsyncScope {
+    return new Scope(this.#engine.nextSessionId(), undefined, undefined, undefined, false, this.#child);
+  }
+
+  endUntransacted(): undefined {
+    return undefined;
+  }
+
+  newTransaction(connection: Pooled, begin: BeginOptions): AsyncTx {
+    return new TransactionState(this.#engine.nextSessionId(), connection, begin);
+  }
 }

@@ -1,31 +1,43 @@
 import {
   type ConnectionProvider,
   type ControlledTransactionBuilder,
+  type DatabaseConnection,
+  DefaultConnectionProvider,
   Kysely,
   type KyselyProps,
+  SingleConnectionProvider,
   type TransactionBuilder,
 } from 'kysely';
 import { PropagationError } from '../errors/error-classes.js';
 import type { Scope } from './scope.js';
+import { SessionConnection } from './session-connection.js';
+import type { SessionEngine } from './session-engine.js';
 import type { SessionInfo } from './session-options.js';
-import type { Session, SessionHook } from './session-types.js';
+import type { ManagedSession, Session, SessionHook } from './session-types.js';
 
-/** Runs `fn` in a savepoint of `scope` (provided by the engine, which owns the algorithm). */
-export type SavepointRunner = <T>(scope: Scope, fn: (tx: Session<any>) => Promise<T>) => Promise<T>;
+/** What a `tx` asks of the engine, which owns the algorithms. */
+export interface SessionControl {
+  savepoint<T>(scope: Scope, fn: (tx: Session<any>) => Promise<T>): Promise<T>;
+  commit(scope: Scope): Promise<void>;
+  rollback(scope: Scope): Promise<void>;
+}
 
 /**
  * The `tx` object: a Kysely whose every query runs on the session's connection, plus the
- * scope's hooks, savepoints and info.
+ * scope's hooks, savepoints and info. A scope without a transaction autocommits each query
+ * on a pooled connection, but only while the scope is open.
  */
 export class SessionKysely<DB> extends Kysely<DB> implements Session<DB> {
   readonly #scope: Scope;
-  readonly #runSavepoint: SavepointRunner;
+  readonly #control: SessionControl;
 
-  /** `provider` pins every query to the session's connection (or, without a transaction, guards autocommit). */
-  constructor(base: KyselyProps, scope: Scope, provider: ConnectionProvider, runSavepoint: SavepointRunner) {
+  constructor(base: KyselyProps, scope: Scope<any, any>, engine: SessionEngine, control: SessionControl) {
+    const provider = scope.tx
+      ? new SingleConnectionProvider(new SessionConnection(engine, scope))
+      : new OpenScopeProvider(scope, new DefaultConnectionProvider(base.driver));
     super({ ...base, executor: base.executor.withConnectionProvider(provider) });
     this.#scope = scope;
-    this.#runSavepoint = runSavepoint;
+    this.#control = control;
   }
 
   override get isTransaction(): boolean {
@@ -34,6 +46,15 @@ export class SessionKysely<DB> extends Kysely<DB> implements Session<DB> {
 
   get info(): SessionInfo {
     return this.#scope.info;
+  }
+
+  /** The scope behind this `tx` (for the engine). */
+  protected get scope(): Scope {
+    return this.#scope;
+  }
+
+  protected get control(): SessionControl {
+    return this.#control;
   }
 
   /**
@@ -74,7 +95,7 @@ export class SessionKysely<DB> extends Kysely<DB> implements Session<DB> {
    * ```
    */
   savepoint<T>(fn: (tx: Session<DB>) => Promise<T>): Promise<T> {
-    return this.#runSavepoint(this.#scope, fn as (tx: Session<any>) => Promise<T>);
+    return this.#control.savepoint(this.#scope, fn as (tx: Session<any>) => Promise<T>);
   }
 
   override transaction(): TransactionBuilder<DB> {
@@ -91,4 +112,69 @@ export class SessionKysely<DB> extends Kysely<DB> implements Session<DB> {
 
   /** The factory owns the connection pool: a session's Kysely has nothing to destroy (use `sf.close()`). */
   override async destroy(): Promise<void> {}
+}
+
+/**
+ * The object `sf.begin()` resolves to: a session `tx` you finish yourself, or that
+ * `await using` rolls back when the block exits without `commit()`.
+ */
+export class ManagedSessionKysely<DB> extends SessionKysely<DB> implements ManagedSession<DB> {
+  get isEnded(): boolean {
+    return this.scope.tx?.ended ?? true;
+  }
+
+  /**
+   * Commits; throws (after rolling back) if the session cannot commit.
+   *
+   * @example
+   * ```ts
+   * await using s = await sf.begin()
+   * await s.insertInto('account').values(row).execute()
+   * await s.commit()
+   * ```
+   */
+  commit(): Promise<void> {
+    return this.control.commit(this.scope);
+  }
+
+  /**
+   * Rolls back. Calling it on an ended session does nothing.
+   *
+   * @example
+   * ```ts
+   * if (!valid) await s.rollback()
+   * ```
+   */
+  rollback(): Promise<void> {
+    return this.control.rollback(this.scope);
+  }
+
+  /** `await using` exit: roll back whatever was not committed, release the connection. */
+  override async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.isEnded) await this.rollback();
+  }
+}
+
+/**
+ * The connection provider of a scope that runs without a transaction: each query still gets
+ * a pooled connection from `sf.db`'s provider, but only while the scope is open, so its `tx`
+ * throws `SessionClosedError` after the scope ended, like a transactional `tx`.
+ */
+class OpenScopeProvider implements ConnectionProvider {
+  readonly #scope: Scope;
+  readonly #inner: ConnectionProvider;
+
+  constructor(scope: Scope, inner: ConnectionProvider) {
+    this.#scope = scope;
+    this.#inner = inner;
+  }
+
+  provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+    try {
+      this.#scope.assertUsable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#inner.provideConnection(consumer);
+  }
 }

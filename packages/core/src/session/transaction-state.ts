@@ -1,26 +1,32 @@
-import type { BeginOptions, DriverConnection } from '../adapter/adapter.js';
+import type { BeginOptions } from '../adapter/adapter.js';
 import { SessionClosedError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
-import type { PooledConnection } from '../pool/pool.js';
 
 /**
- * One physical transaction on one pooled connection: what every scope joined to it shares.
- * `poisoned` records why the connection must be destroyed rather than returned to the pool.
+ * One physical transaction on one connection: what every scope joined to it shares. The
+ * connection is a pooled driver connection (async sessions) or a `SyncConnection` (sync).
+ * `poisoned` records why the connection may not simply go back to the pool; `lost` says the
+ * connection itself is gone or busy, so not even a ROLLBACK may be tried on it.
  */
-export class TransactionState<C = PooledConnection<DriverConnection>> {
+export class TransactionState<C = unknown> {
   readonly id: string;
-  /** A pooled driver connection (async sessions) or a `SyncConnection` (sync sessions). */
   readonly connection: C;
   readonly begin: BeginOptions;
   readonly startedAt = performance.now();
   /** The session is over: any further use of its `tx` throws `SessionClosedError`. */
   ended = false;
-  /** Set when the deadline passed or the signal aborted: further statements throw it. */
+  /** Why the transaction can no longer commit (deadline, cancel, a statement that ended it). */
   abortReason: SessionFactoryError | undefined;
-  /** Why the connection cannot go back to the pool (failed BEGIN/COMMIT/ROLLBACK, lost connection). */
+  /** Why the connection cannot go back to the pool as it is. */
   poisoned: string | undefined;
+  /** The connection is gone or still busy: destroy it, send it nothing more. */
+  lost = false;
   /** Statements in flight, so a timeout can wait for the cancelled one before ROLLBACK. */
   readonly pending = new Set<Promise<unknown>>();
+  /** Closers of streams still open: the transaction's end closes them while the connection is its own. */
+  readonly streams = new Set<() => unknown>();
+  /** A cancel sent for this transaction's statement: the connection is not reused before it settles. */
+  cancelling: Promise<void> | undefined;
   #savepoints = 0;
 
   constructor(id: string, connection: C, begin: BeginOptions) {
@@ -33,6 +39,12 @@ export class TransactionState<C = PooledConnection<DriverConnection>> {
   nextSavepointName(): string {
     this.#savepoints += 1;
     return `sp_${this.#savepoints}`;
+  }
+
+  /** Marks the connection unfit for the pool; `lost` when not even ROLLBACK may be sent. */
+  poison(reason: string, lost = false): void {
+    this.poisoned ??= reason;
+    if (lost) this.lost = true;
   }
 
   /** Throws if the session can no longer run statements. */

@@ -51,18 +51,21 @@ export class BridgedSyncConnection implements SyncConnection {
     this.#timedOut = false;
   }
 
-  execute(query: CompiledQuery): QueryResult<unknown> {
+  execute(query: CompiledQuery, budgetMs?: number): QueryResult<unknown> {
     this.#assertOpen();
     if (this.#timedOut) {
       throw new TransactionTimeoutError('the transaction was rolled back after a sync call exceeded callTimeoutMs');
     }
-    const reply = this.#call({
-      type: 'execute',
-      slot: this.#slot,
-      begin: this.#pendingBegin,
-      sql: query.sql,
-      parameters: query.parameters,
-    });
+    const reply = this.#call(
+      {
+        type: 'execute',
+        slot: this.#slot,
+        begin: this.#pendingBegin,
+        sql: query.sql,
+        parameters: query.parameters,
+      },
+      budgetMs,
+    );
     if (!reply.ok) {
       this.#held = reply.held;
       throw errorFromJSON(reply.error);
@@ -101,10 +104,10 @@ export class BridgedSyncConnection implements SyncConnection {
     return this.#known;
   }
 
-  #call(request: CallRequest): CallReply {
+  #call(request: CallRequest, budgetMs?: number): CallReply {
     let sent = false;
     try {
-      const reply = this.#handle.call(request);
+      const reply = this.#handle.call(request, budgetMs);
       sent = true;
       return reply;
     } catch (error) {

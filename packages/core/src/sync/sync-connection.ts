@@ -10,7 +10,8 @@ export interface SyncConnection {
   readonly connectionId?: number;
   /** Statements that open the transaction (may be deferred until the first `execute`). */
   begin(statements: readonly string[]): void;
-  execute(query: CompiledQuery): QueryResult<unknown>;
+  /** Runs one statement; `budgetMs` (the session's time left) bounds how long the thread may block. */
+  execute(query: CompiledQuery, budgetMs?: number): QueryResult<unknown>;
   /** Statements that end the transaction (COMMIT or ROLLBACK, then any `afterEnd`). */
   end(statements: readonly string[]): void;
   /** Whether the server still has the transaction open (native only; undefined if unknown). */

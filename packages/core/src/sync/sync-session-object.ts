@@ -2,13 +2,14 @@ import type { CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Scope } from '../session/scope.js';
 import type { SessionInfo } from '../session/session-options.js';
 import type { SessionHook, SyncQuery, SyncRunResult, SyncSession } from '../session/session-types.js';
-import type { TransactionState } from '../session/transaction-state.js';
 import type { SyncConnection } from './sync-connection.js';
+
+type SyncScope = Scope<SyncConnection, SyncSession<any>>;
 
 /** What the sync `tx` asks of the engine. */
 export interface SyncScopeRunner {
-  execute(scope: Scope<TransactionState<SyncConnection>>, query: CompiledQuery): QueryResult<unknown>;
-  savepoint<T>(scope: Scope<TransactionState<SyncConnection>>, fn: (tx: SyncSession<any>) => T): T;
+  execute(scope: SyncScope, query: CompiledQuery): QueryResult<unknown>;
+  savepoint<T>(scope: SyncScope, fn: (tx: SyncSession<any>) => T): T;
 }
 
 /**
@@ -17,10 +18,10 @@ export interface SyncScopeRunner {
  */
 export class SyncSessionObject<DB> implements SyncSession<DB> {
   readonly db: Kysely<DB>;
-  readonly #scope: Scope<TransactionState<SyncConnection>>;
+  readonly #scope: SyncScope;
   readonly #runner: SyncScopeRunner;
 
-  constructor(db: Kysely<DB>, scope: Scope<TransactionState<SyncConnection>>, runner: SyncScopeRunner) {
+  constructor(db: Kysely<DB>, scope: SyncScope, runner: SyncScopeRunner) {
     this.db = db;
     this.#scope = scope;
     this.#runner = runner;

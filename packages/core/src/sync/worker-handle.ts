@@ -149,11 +149,14 @@ export class WorkerHandle {
    * becomes dead, `TransactionTimeoutError` after `callTimeoutMs` (having posted a cancel),
    * and a `TypeError` if the request cannot be cloned (then nothing was sent).
    */
-  call(request: CallRequest): CallReply {
+  call(request: CallRequest, budgetMs?: number): CallReply {
     this.#assertAlive();
     const seq = ++this.#seq;
     this.#post({ ...request, seq } as BridgeRequest);
-    const deadline = performance.now() + this.#options.callTimeoutMs;
+    // The session's own deadline, when nearer than callTimeoutMs, bounds the wait too.
+    const limitMs =
+      budgetMs === undefined ? this.#options.callTimeoutMs : Math.min(budgetMs, this.#options.callTimeoutMs);
+    const deadline = performance.now() + Math.max(0, limitMs);
     for (;;) {
       const signal = Atomics.load(this.#control, CONTROL_CELL.signal);
       const reply = this.#drain(seq);
@@ -170,7 +173,9 @@ export class WorkerHandle {
         if (Atomics.load(this.#control, CONTROL_CELL.state) === WORKER_STATE.starting) throw this.#neverStarted();
         this.#giveUp(seq, request.slot);
         throw new TransactionTimeoutError(
-          `sync call exceeded callTimeoutMs (${this.#options.callTimeoutMs} ms): the statement was cancelled and the transaction is rolled back`,
+          limitMs < this.#options.callTimeoutMs
+            ? 'the sync session reached its timeoutMs during this statement: the statement was cancelled and the transaction is rolled back'
+            : `sync call exceeded callTimeoutMs (${this.#options.callTimeoutMs} ms): the statement was cancelled and the transaction is rolled back`,
         );
       }
       Atomics.wait(this.#control, CONTROL_CELL.signal, signal, remaining);

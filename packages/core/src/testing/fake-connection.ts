@@ -65,6 +65,16 @@ export class FakeConnection implements DriverConnection {
     return this.#db.isTransaction;
   }
 
+  /** Recorded as `RESET`; drops temporary tables, as a real reset ends the session's state. */
+  async reset(): Promise<void> {
+    const fault = this.#begin('RESET');
+    this.#finishFault('RESET', fault);
+    const temp = this.#db.prepare("SELECT name FROM sqlite_temp_master WHERE type = 'table'").all() as {
+      name: string;
+    }[];
+    for (const { name } of temp) this.#db.exec(`DROP TABLE temp."${name.replaceAll('"', '""')}"`);
+  }
+
   async ping(): Promise<void> {
     if (this.#broken) throw new FakeDriverError('CONNECTION', 'fake: connection is broken');
   }
@@ -99,12 +109,16 @@ export class FakeConnection implements DriverConnection {
   }
 
   #finish(query: CompiledQuery, fault: ReturnType<FakeFaults['take']>): QueryResult<unknown> {
+    this.#finishFault(query.sql, fault);
+    return this.#run(query);
+  }
+
+  #finishFault(sql: string, fault: ReturnType<FakeFaults['take']>): void {
     if (fault?.breakConnection) {
       this.#broken = true;
-      throw new FakeDriverError('CONNECTION', `fake: connection lost during ${query.sql}`);
+      throw new FakeDriverError('CONNECTION', `fake: connection lost during ${sql}`);
     }
-    if (fault?.error) throw new FakeDriverError(fault.error, `fake: injected ${fault.error} on ${query.sql}`);
-    return this.#run(query);
+    if (fault?.error) throw new FakeDriverError(fault.error, `fake: injected ${fault.error} on ${sql}`);
   }
 
   #wait(ms: number): Promise<void> {

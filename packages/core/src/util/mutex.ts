@@ -1,19 +1,35 @@
 /**
- * A FIFO async lock: `run` calls never overlap. Sibling savepoint scopes use one so they run
- * one after another even when started with `Promise.all`.
+ * A FIFO async lock. Sibling savepoint scopes use one so they run one after another even
+ * when started with `Promise.all`.
  *
  * @example
  * ```ts
  * const lock = new Mutex()
- * await Promise.all([lock.run(a), lock.run(b)]) // b starts after a settles
+ * const release = await lock.acquire()
+ * try { await work() } finally { release() }
  * ```
  */
 export class Mutex {
-  #tail: Promise<unknown> = Promise.resolve();
+  #tail: Promise<void> = Promise.resolve();
+  #held = false;
 
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(fn);
-    this.#tail = result.catch(() => {});
-    return result;
+  /** Resolves to the function that releases the lock, once every earlier holder released it. */
+  acquire(): Promise<() => void> | (() => void) {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = () => {
+        if (this.#tail === next) this.#held = false;
+        resolve();
+      };
+    });
+    const previous = this.#tail;
+    const next = previous.then(() => held);
+    this.#tail = next;
+    // Uncontended: hand the lock over at once (no tick), the common case for savepoints.
+    if (!this.#held) {
+      this.#held = true;
+      return release;
+    }
+    return previous.then(() => release);
   }
 }

@@ -99,6 +99,23 @@ export class MysqlDriverConnection implements DriverConnection {
     }
   }
 
+  /**
+   * COM_RESET_CONNECTION: session variables, temporary tables, user locks and prepared
+   * statements back to a fresh connection's, without re-authenticating.
+   */
+  reset(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#raw.reset((error) => {
+        if (error) {
+          this.#noteFailure(error as { fatal?: boolean });
+          reject(error);
+        } else {
+          resolve();
+        }
+      });
+    });
+  }
+
   ping(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#raw.ping((error) => {

@@ -19,12 +19,8 @@ export const mysqlDialectSql: DialectSql = {
   },
   commit: 'COMMIT',
   rollback: 'ROLLBACK',
-  savepoint: (name) => `SAVEPOINT ${quoteIdentifier(name)}`,
-  releaseSavepoint: (name) => `RELEASE SAVEPOINT ${quoteIdentifier(name)}`,
-  rollbackToSavepoint: (name) => `ROLLBACK TO SAVEPOINT ${quoteIdentifier(name)}`,
+  // Names arrive as identifiers: core's own (`sp_1`), or a user's already quoted by core.
+  savepoint: (name) => `SAVEPOINT ${name}`,
+  releaseSavepoint: (name) => `RELEASE SAVEPOINT ${name}`,
+  rollbackToSavepoint: (name) => `ROLLBACK TO SAVEPOINT ${name}`,
 };
-
-// Core generates savepoint names (`sp_1`); quoting keeps any name a single identifier.
-function quoteIdentifier(name: string): string {
-  return `\`${name.replaceAll('`', '``')}\``;
-}

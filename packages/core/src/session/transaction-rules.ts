@@ -1,0 +1,482 @@
+import type { AdapterCapabilities, BeginOptions } from '../adapter/adapter.js';
+import {
+  DatabaseError,
+  PropagationError,
+  TransactionTimeoutError,
+  UnexpectedRollbackError,
+  UnsupportedFeatureError,
+} from '../errors/error-classes.js';
+import type { ErrorCode } from '../errors/error-codes.js';
+import { SessionFactoryError } from '../errors/session-factory-error.js';
+import { isConnectionLost } from '../errors/to-session-factory-error.js';
+import { assertJoinable } from './assert-joinable.js';
+import { attachSuppressed } from './attach-suppressed.js';
+import type { EngineContext } from './engine-context.js';
+import { resolveIsolation } from './resolve-isolation.js';
+import { backoffDelay, resolveRetryPolicy } from './retry-policy.js';
+import type { Scope } from './scope.js';
+import { PROPAGATIONS, type Propagation, type SessionOptions } from './session-options.js';
+import type { SessionHook } from './session-types.js';
+import type { TransactionState } from './transaction-state.js';
+
+/**
+ * The transaction rules, written once and driven by two executors. Every algorithm here is a
+ * generator that never does I/O itself: it calls the executor (`TransactionIo`) and `yield`s
+ * what the call returned. The async executor awaits each yielded value before resuming the
+ * generator (a rejection is thrown back in at the `yield`); the sync executor's calls return
+ * plain values (and throw where they fail), so resuming is immediate. Either way the same
+ * code decides the next statement, the hooks to run and which error wins.
+ */
+export type Step<T> = Generator<unknown, T, any>;
+
+/** What the user's function gets and returns, as far as the rules care. */
+export type UnitFn = (tx: any) => unknown;
+
+/** A session's deadline as the rules see it: expired or not, and what clears it. */
+export interface DeadlineLike {
+  /** The timeout (or abort) error once the deadline passed, else undefined. */
+  readonly expired: SessionFactoryError | undefined;
+  clear(): void;
+}
+
+/** The I/O an executor supplies; async implementations return promises, sync ones values. */
+export interface TransactionIo<C, S> {
+  /** The deadline of one attempt (timeoutMs/signal), not yet watching any transaction. */
+  deadline(options: SessionOptions): DeadlineLike;
+  /** Checks out a connection for a new transaction (an async wait ends at the deadline). */
+  acquire(deadline: DeadlineLike): C | Promise<C>;
+  /** The deadline now guards `root`'s transaction (async: cancel and roll back when it passes). */
+  watch(deadline: DeadlineLike, root: Scope<C, S>): void;
+  /** Runs transaction-control statements (BEGIN..., or COMMIT/ROLLBACK/afterEnd) on the connection. */
+  control(tx: TransactionState<C>, phase: 'begin' | 'end', statements: readonly string[]): unknown;
+  /** Runs a statement through `scope`'s connection, with the checks and bookkeeping of any statement. */
+  statement(scope: Scope<C, S>, sql: string): unknown;
+  /** Runs the user's function inside `scope` (ambient set; a deadline, when given, is raced). */
+  call(scope: Scope<C, S>, fn: UnitFn, deadline?: DeadlineLike): unknown;
+  /** Runs hooks in order; a failing hook is reported through the `error` event. */
+  hooks(hooks: readonly SessionHook[], phase: 'onCommit' | 'onRollback', sessionId: string): unknown;
+  /** Waits for statements still in flight and a cancel sent for them. */
+  settle(tx: TransactionState<C>): unknown;
+  /** Whether the driver sees an open transaction (undefined: it cannot tell). */
+  inTransaction(tx: TransactionState<C>): boolean | undefined;
+  /** Returns the connection to the pool (`tx.poisoned` unset) or destroys it. */
+  finish(tx: TransactionState<C>): unknown;
+  /** Acquires `scope`'s child lock; resolves to the function that releases it. */
+  lock(scope: Scope<C, S>): (() => void) | Promise<() => void>;
+  sleep(ms: number): unknown;
+  /** A scope for the transaction `tx` (a savepoint when `parent` is given). */
+  scope(tx: TransactionState<C>, parent: Scope<C, S> | undefined, savepointName: string | undefined): Scope<C, S>;
+  /** A scope that runs without a transaction, and what ends it. */
+  untransacted(): Scope<C, S> | Promise<Scope<C, S>>;
+  endUntransacted(scope: Scope<C, S>): unknown;
+  newTransaction(connection: C, begin: BeginOptions): TransactionState<C>;
+}
+
+/** What `run` decided to do with a scope, given the propagation and the ambient session. */
+export type Plan = 'new' | 'join' | 'savepoint' | 'none';
+
+/** Checkouts tried when BEGIN finds the connection already dead (killed while idle). */
+const STALE_CONNECTION_ATTEMPTS = 3;
+
+/** Why a connection whose state could not be restored after COMMIT/ROLLBACK is destroyed. */
+const RESTORE_FAILED = 'restoring connection state failed';
+
+/** Statement errors after which the server has ended the transaction (InnoDB rolls it back). */
+const TRANSACTION_ENDING: ReadonlySet<ErrorCode> = new Set(['DEADLOCK', 'SERIALIZATION_FAILURE']);
+
+/**
+ * Which way a scope runs: a new transaction, joining `joined`, a savepoint in it, or no
+ * transaction. Throws `PropagationError` for an unknown mode, `mandatory` without a session,
+ * `never` inside one, and options a joined transaction cannot honour.
+ *
+ * @example
+ * ```ts
+ * planPropagation('nested', ambientScope, options, adapter.capabilities) // 'savepoint'
+ * ```
+ */
+export function planPropagation(
+  propagation: Propagation | undefined,
+  joined: Scope<any, any> | undefined,
+  options: SessionOptions,
+  capabilities: AdapterCapabilities,
+): Plan {
+  const mode = propagation ?? 'required';
+  if (!PROPAGATIONS.includes(mode)) {
+    throw new PropagationError(`Unknown propagation ${JSON.stringify(mode)}; use one of: ${PROPAGATIONS.join(', ')}.`);
+  }
+  const join = (plan: Plan): Plan => {
+    assertJoinable(joined!.tx!.begin, joined!.info.id, options, mode, capabilities);
+    return plan;
+  };
+  switch (mode) {
+    case 'required':
+      return joined ? join('join') : 'new';
+    case 'requiresNew':
+      return 'new';
+    case 'nested':
+      return joined ? join('savepoint') : 'new';
+    case 'mandatory':
+      if (!joined) {
+        throw new PropagationError(
+          'Propagation "mandatory" needs an open session, and none is open. Call it inside a session.',
+        );
+      }
+      return join('join');
+    case 'never':
+      if (joined) {
+        throw new PropagationError(
+          `Propagation "never" forbids running inside a session, but session ${joined.info.id} is open. Call it outside the session, or use "notSupported".`,
+        );
+      }
+      return 'none';
+    case 'supports':
+      return joined ? join('join') : 'none';
+    case 'notSupported':
+      return 'none';
+  }
+}
+
+/**
+ * Records what a failed statement did to its transaction: a lost connection poisons it and
+ * ends it; a deadlock, serialization failure or timeout ended it on the server, so nothing
+ * may run in autocommit after it and it must not report a commit. Returns the error to throw
+ * (an abort that already happened wins over the statement's own error).
+ *
+ * @example
+ * ```ts
+ * catch (error) { throw statementFailed(tx, error, engine) }
+ * ```
+ */
+export function statementFailed(tx: TransactionState<unknown>, error: unknown, engine: EngineContext): unknown {
+  const aborted = tx.abortReason;
+  if (isConnectionLost(error, engine.adapter)) {
+    tx.poison('connection lost during a statement', true);
+    if (error instanceof SessionFactoryError) tx.abortReason ??= error;
+  } else if (
+    error instanceof TransactionTimeoutError ||
+    (error instanceof SessionFactoryError && TRANSACTION_ENDING.has(error.code))
+  ) {
+    tx.abortReason ??= error;
+  }
+  return aborted ?? error;
+}
+
+/**
+ * The transaction algorithms: propagation, new transactions with deadline and retry, BEGIN,
+ * COMMIT with its preconditions, ROLLBACK, savepoints, joined scopes, scopes without a
+ * transaction, hooks and error precedence. One instance per factory, shared by both executors.
+ */
+export class TransactionRules {
+  readonly #engine: EngineContext;
+
+  constructor(engine: EngineContext) {
+    this.#engine = engine;
+  }
+
+  /** What BEGIN will say, validated against the adapter's capabilities. */
+  beginOptions(options: Pick<SessionOptions, 'isolation' | 'readOnly'>): BeginOptions {
+    const { capabilities, dialect } = this.#engine.adapter;
+    if (options.readOnly && !capabilities.readOnly) {
+      throw new UnsupportedFeatureError(`The ${dialect} adapter cannot enforce read-only sessions.`);
+    }
+    return { isolation: resolveIsolation(capabilities, options.isolation), readOnly: options.readOnly === true };
+  }
+
+  /** Runs a scope as `plan` decided. `options` are already merged with the factory defaults. */
+  *unit<C, S, T>(
+    io: TransactionIo<C, S>,
+    plan: Plan,
+    joined: Scope<C, S> | undefined,
+    fn: UnitFn,
+    options: SessionOptions,
+  ): Step<T> {
+    switch (plan) {
+      case 'new':
+        return yield* this.newTransaction<C, S, T>(io, fn, options);
+      case 'join':
+        return yield* this.join<C, S, T>(io, joined!, fn);
+      case 'savepoint':
+        return yield* this.savepoint<C, S, T>(io, joined!, fn);
+      case 'none':
+        return yield* this.withoutTransaction<C, S, T>(io, fn);
+    }
+  }
+
+  /** A new transaction; retried (top level only) for retryable errors whose outcome is known. */
+  *newTransaction<C, S, T>(io: TransactionIo<C, S>, fn: UnitFn, options: SessionOptions): Step<T> {
+    this.#engine.assertOpen();
+    const policy = resolveRetryPolicy(options.retry);
+    const begin = this.beginOptions(options);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return yield* this.#attempt<C, S, T>(io, fn, begin, options);
+      } catch (error) {
+        const retry =
+          error instanceof SessionFactoryError &&
+          error.retryable &&
+          !error.commitOutcomeUnknown &&
+          attempt < policy.attempts;
+        if (!retry || options.signal?.aborted || this.#engine.isClosed()) throw error;
+        yield io.sleep(backoffDelay(attempt, policy));
+      }
+    }
+  }
+
+  *#attempt<C, S, T>(io: TransactionIo<C, S>, fn: UnitFn, begin: BeginOptions, options: SessionOptions): Step<T> {
+    const deadline = io.deadline(options);
+    let root: Scope<C, S> | undefined;
+    try {
+      root = yield* this.open(io, begin, deadline);
+      io.watch(deadline, root);
+      const result: T = yield io.call(root, fn, deadline);
+      yield* this.commit(io, root, deadline);
+      return result;
+    } catch (error) {
+      // The deadline wins: whatever the function threw after it passed is a consequence.
+      const primary = deadline.expired ?? error;
+      if (root && !root.tx!.ended) throw yield* this.rollback(io, root, primary);
+      throw primary;
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /**
+   * Checks out a connection and sends BEGIN. A failed BEGIN sends no ROLLBACK; its connection
+   * is kept only when the driver proves it usable. A connection found dead at BEGIN (killed
+   * while idle) is replaced: nothing of the session has run yet.
+   */
+  *open<C, S>(io: TransactionIo<C, S>, begin: BeginOptions, deadline: DeadlineLike): Step<Scope<C, S>> {
+    const { adapter } = this.#engine;
+    for (let attempt = 1; ; attempt++) {
+      const connection: C = yield io.acquire(deadline);
+      const tx = io.newTransaction(connection, begin);
+      try {
+        yield io.control(tx, 'begin', adapter.sql.begin(begin));
+        return io.scope(tx, undefined, undefined);
+      } catch (error) {
+        const lost = isConnectionLost(error, adapter);
+        tx.poison('BEGIN failed', lost);
+        yield* this.#finish(io, tx);
+        if (!(lost && attempt < STALE_CONNECTION_ATTEMPTS && !deadline.expired)) throw error;
+      }
+    }
+  }
+
+  /**
+   * Why `root` must not commit, as the error to throw (then the caller rolls back): the
+   * session ended or was aborted, a joined scope marked it rollback-only, or the server
+   * already rolled back on its own (SQLite's ON CONFLICT ROLLBACK, BUSY, FULL).
+   */
+  commitBlocker<C, S>(io: TransactionIo<C, S>, root: Scope<C, S>, deadline?: DeadlineLike): unknown {
+    const tx = root.tx!;
+    if (deadline?.expired) return deadline.expired;
+    try {
+      tx.assertUsable();
+    } catch (error) {
+      return error;
+    }
+    if (root.rollbackOnly) {
+      return new UnexpectedRollbackError(
+        `Session ${tx.id} was marked rollback-only because a scope that joined it threw; it was rolled back, not committed. Handle the inner error or let it propagate.`,
+      );
+    }
+    if (io.inTransaction(tx) === false) {
+      const { dialect } = this.#engine.adapter;
+      return new DatabaseError(
+        `Session ${tx.id}: ${dialect} rolled the transaction back on its own (a conflict clause, a busy or full database); nothing was committed.`,
+        { dialect },
+      );
+    }
+    return undefined;
+  }
+
+  /**
+   * COMMIT, or the reason it must not happen (thrown before COMMIT, so the caller rolls back).
+   * A failed COMMIT ends the transaction here; when the connection was lost during COMMIT the
+   * outcome is unknown, and the error says so (and is never retried).
+   */
+  *commit<C, S>(io: TransactionIo<C, S>, root: Scope<C, S>, deadline?: DeadlineLike): Step<void> {
+    const tx = root.tx!;
+    const { adapter, hub } = this.#engine;
+    const blocker = this.commitBlocker(io, root, deadline);
+    if (blocker) throw blocker;
+    try {
+      yield io.control(tx, 'end', [adapter.sql.commit]);
+    } catch (error) {
+      const lost = isConnectionLost(error, adapter);
+      if (lost && error instanceof SessionFactoryError) error.markCommitOutcomeUnknown();
+      tx.poison('COMMIT failed', lost);
+      yield* this.#finish(io, tx);
+      hub.emit('rollback', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt, error });
+      yield io.hooks(root.rollbackHooks, 'onRollback', tx.id);
+      throw error;
+    }
+    yield* this.#afterEnd(io, tx);
+    yield* this.#finish(io, tx);
+    hub.emit('commit', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt });
+    yield io.hooks(root.commitHooks, 'onCommit', tx.id);
+  }
+
+  /**
+   * ROLLBACK after `cause`, which is returned, never replaced (a ROLLBACK failure is attached
+   * to it). Waits for a cancelled statement first; skips ROLLBACK when the connection is lost
+   * or the server already ended the transaction. Idempotent.
+   */
+  *rollback<C, S, E>(io: TransactionIo<C, S>, root: Scope<C, S>, cause: E): Step<E> {
+    const tx = root.tx!;
+    const { adapter, hub } = this.#engine;
+    if (tx.ended) return cause;
+    tx.ended = true;
+    yield io.settle(tx);
+    // A poisoned connection is in an unknown state: it gets nothing more, and is destroyed.
+    if (!tx.poisoned) {
+      try {
+        if (io.inTransaction(tx) !== false) yield io.control(tx, 'end', [adapter.sql.rollback]);
+      } catch (error) {
+        attachSuppressed(cause, error);
+        tx.poison('ROLLBACK failed', isConnectionLost(error, adapter));
+      }
+      if (!tx.poisoned) yield* this.#afterEnd(io, tx);
+    }
+    yield* this.#finish(io, tx);
+    hub.emit('rollback', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt, error: cause });
+    yield io.hooks(root.rollbackHooks, 'onRollback', tx.id);
+    return cause;
+  }
+
+  /**
+   * A savepoint inside `parent`: siblings serialized, RELEASE on success (where the dialect has
+   * it), ROLLBACK TO on throw. The savepoint's rollback hooks run after the parent's lock is
+   * released, so a hook may open a scope of its own.
+   */
+  *savepoint<C, S, T>(io: TransactionIo<C, S>, parent: Scope<C, S>, fn: UnitFn, current?: Scope<C, S>): Step<T> {
+    const { adapter } = this.#engine;
+    if (!parent.tx || !parent.transactional) {
+      throw new PropagationError(
+        'tx.savepoint() needs a transaction, but this scope runs without one (supports/notSupported/never).',
+      );
+    }
+    if (!adapter.capabilities.savepoints) {
+      throw new UnsupportedFeatureError(`The ${adapter.dialect} adapter does not support savepoints.`);
+    }
+    if (current && current !== parent && current.isInside(parent)) {
+      // parent's lock is held by the savepoint we are in: waiting for it would never end.
+      throw new PropagationError(
+        `tx.savepoint() was called on scope ${parent.info.id} from inside its savepoint ${current.info.id}: use the tx of the scope you are in.`,
+      );
+    }
+    const tx = parent.tx;
+    const sql = adapter.sql;
+    let unlock: (() => void) | undefined = yield io.lock(parent);
+    let child: Scope<C, S> | undefined;
+    try {
+      parent.assertUsable();
+      const name = tx.nextSavepointName();
+      yield io.statement(parent, sql.savepoint(name));
+      child = io.scope(tx, parent, name);
+      const result: T = yield io.call(child, fn);
+      if (child.rollbackOnly) {
+        throw new UnexpectedRollbackError(
+          `Savepoint ${child.info.id} was marked rollback-only because a scope that joined it threw; it was rolled back.`,
+        );
+      }
+      if (sql.releaseSavepoint) yield io.statement(parent, sql.releaseSavepoint(name));
+      child.closed = true;
+      child.mergeInto(parent);
+      return result;
+    } catch (error) {
+      if (child) {
+        child.closed = true;
+        if (!tx.ended && !tx.abortReason && !tx.lost && io.inTransaction(tx) !== false) {
+          try {
+            yield io.statement(parent, sql.rollbackToSavepoint(child.savepointName!));
+          } catch (rollbackError) {
+            attachSuppressed(error, rollbackError);
+            tx.poison('ROLLBACK TO SAVEPOINT failed');
+            parent.rollbackOnly = true;
+          }
+        }
+        unlock?.();
+        unlock = undefined;
+        yield io.hooks(child.rollbackHooks, 'onRollback', tx.id);
+      }
+      throw error;
+    } finally {
+      unlock?.();
+    }
+  }
+
+  /** A scope joining `scope`'s transaction: if it throws, the transaction becomes rollback-only. */
+  *join<C, S, T>(io: TransactionIo<C, S>, scope: Scope<C, S>, fn: UnitFn): Step<T> {
+    scope.assertUsable();
+    try {
+      return yield io.call(scope, fn);
+    } catch (error) {
+      scope.rollbackOnly = true;
+      throw error;
+    }
+  }
+
+  /** A scope without a transaction: hooks still run when it ends. */
+  *withoutTransaction<C, S, T>(io: TransactionIo<C, S>, fn: UnitFn): Step<T> {
+    this.#engine.assertOpen();
+    const scope: Scope<C, S> = yield io.untransacted();
+    try {
+      const result: T = yield io.call(scope, fn);
+      scope.closed = true;
+      yield io.hooks(scope.commitHooks, 'onCommit', scope.info.id);
+      return result;
+    } catch (error) {
+      scope.closed = true;
+      yield io.hooks(scope.rollbackHooks, 'onRollback', scope.info.id);
+      throw error;
+    } finally {
+      yield io.endUntransacted(scope);
+    }
+  }
+
+  // Restores connection state (SQLite's query_only); a failure here poisons the connection
+  // but cannot undo the COMMIT that already happened.
+  *#afterEnd<C, S>(io: TransactionIo<C, S>, tx: TransactionState<C>): Step<void> {
+    const statements = this.#engine.adapter.sql.afterEnd?.(tx.begin) ?? [];
+    if (statements.length === 0) return;
+    try {
+      yield io.control(tx, 'end', statements);
+    } catch (error) {
+      tx.poison(RESTORE_FAILED);
+      this.#engine.hub.emit('error', { phase: 'afterEnd', error, sessionId: tx.id });
+    }
+  }
+
+  /**
+   * Ends the transaction's hold on its connection: pooled, or destroyed when poisoned. Where
+   * the connection is the database (`sharedDatabase: false`, SQLite `:memory:`), destroying it
+   * would lose every table: a connection whose control statement failed is kept when the
+   * driver proves it usable (not lost, out of any transaction after a ROLLBACK).
+   */
+  *#finish<C, S>(io: TransactionIo<C, S>, tx: TransactionState<C>): Step<void> {
+    tx.ended = true;
+    yield io.settle(tx);
+    const { capabilities } = this.#engine.adapter;
+    if (
+      tx.poisoned &&
+      !tx.lost &&
+      !capabilities.sharedDatabase &&
+      tx.poisoned !== RESTORE_FAILED &&
+      io.inTransaction(tx) !== undefined
+    ) {
+      try {
+        if (io.inTransaction(tx)) yield io.control(tx, 'end', [this.#engine.adapter.sql.rollback]);
+        if (io.inTransaction(tx) === false) {
+          const restore = this.#engine.adapter.sql.afterEnd?.(tx.begin) ?? [];
+          if (restore.length > 0) yield io.control(tx, 'end', restore);
+          tx.poisoned = undefined;
+        }
+      } catch {
+        // stays poisoned: destroyed below
+      }
+    }
+    yield io.finish(tx);
+  }
+}
