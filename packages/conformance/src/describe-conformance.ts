@@ -6,6 +6,7 @@ import { registerConcurrentSessionsCases } from './cases/concurrent-sessions-cas
 import { registerConnectionErrorCases } from './cases/connection-error-cases.js';
 import { registerConnectionLossCases } from './cases/connection-loss-cases.js';
 import { registerConstraintErrorCases } from './cases/constraint-error-cases.js';
+import { registerEngineCases } from './cases/engine-cases.js';
 import { registerFactoryIsolationCases } from './cases/factory-isolation-cases.js';
 import { registerHookCases } from './cases/hook-cases.js';
 import { registerIsolationCases } from './cases/isolation-cases.js';
@@ -41,6 +42,7 @@ const CASE_GROUPS: readonly ((ctx: SuiteContext) => void)[] = [
   registerSyncScopeCases,
   registerFactoryIsolationCases,
   registerLifecycleCases,
+  registerEngineCases,
   registerLeakCases,
 ];
 

@@ -1,4 +1,4 @@
-import type { Adapter } from '@sessionfactory/core';
+import { type Adapter, ConnectionError } from '@sessionfactory/core';
 import { classifySqliteError } from './classify-sqlite-error.js';
 import { applyConnectionPragmas, openSqliteDatabase } from './open-sqlite-database.js';
 import { resolveSqliteConfig } from './resolve-sqlite-config.js';
@@ -26,8 +26,22 @@ import { sqliteKyselyParts } from './sqlite-kysely-parts.js';
 export function sqlite(filenameOrConfig: string | SqliteConfig): Adapter {
   const config = resolveSqliteConfig(filenameOrConfig);
   const errorContext = { fileMustExist: config.fileMustExist || config.readonly };
-  const connectSync = () =>
-    new SqliteDriverConnection(openSqliteDatabase(config), undefined, (db) => applyConnectionPragmas(db, config));
+  // An in-memory database lives and dies with its one connection: once that is gone, opening
+  // another would silently hand out an empty database, so it fails loudly instead.
+  let memoryOpened = false;
+  const connectSync = () => {
+    if (config.memory && memoryOpened) {
+      throw new ConnectionError(
+        'The in-memory SQLite database is gone: its only connection was closed (destroyed after an error, or the factory was closed), and with it every table. Create a new adapter and factory to start over, or use a database file.',
+        { dialect: 'sqlite' },
+      );
+    }
+    const connection = new SqliteDriverConnection(openSqliteDatabase(config), undefined, (db) =>
+      applyConnectionPragmas(db, config),
+    );
+    memoryOpened = true;
+    return connection;
+  };
   return Object.freeze({
     dialect: 'sqlite',
     description: config.filename,

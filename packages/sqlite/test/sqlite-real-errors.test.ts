@@ -40,10 +40,12 @@ afterEach(async () => {
 afterAll(() => dir.remove());
 
 describe('real constraint violations', () => {
-  const adapter = sqlite(':memory:');
+  // A fresh in-memory database per case: an adapter opens its ':memory:' database once.
+  let adapter = sqlite(':memory:');
   let connection: DriverConnection;
 
   beforeEach(async () => {
+    adapter = sqlite(':memory:');
     connection = await connect(adapter);
     await run(connection, [
       `CREATE TABLE account (

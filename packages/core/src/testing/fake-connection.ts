@@ -61,6 +61,24 @@ export class FakeConnection implements DriverConnection {
     return this.#finish(query, this.#begin(query.sql));
   }
 
+  /** Rows in chunks, read lazily; a fault or a kill fails the next chunk. */
+  async *stream(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<unknown>> {
+    this.#finishFault(query.sql, this.#begin(query.sql));
+    const statement = this.#db.prepare(query.sql);
+    const parameters = query.parameters.map(toSqliteValue) as never[];
+    let chunk: unknown[] = [];
+    for (const row of statement.iterate(...parameters)) {
+      chunk.push(row);
+      if (chunk.length >= chunkSize) {
+        yield { rows: chunk };
+        chunk = [];
+        if (this.#broken || this.#closed)
+          throw new FakeDriverError('CONNECTION', 'fake: connection lost during a stream');
+      }
+    }
+    if (chunk.length > 0) yield { rows: chunk };
+  }
+
   inTransaction(): boolean {
     return this.#db.isTransaction;
   }
