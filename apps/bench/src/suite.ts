@@ -1,10 +1,5 @@
-import {
-  type Adapter,
-  createSessionFactory,
-  type DriverConnection,
-  type FactoryOptions,
-  type SessionFactory,
-} from '@sessionfactory/core';
+import { type Adapter, createSessionFactory, type FactoryOptions, type SessionFactory } from '@sessionfactory/core';
+import type { DriverConnection } from '@sessionfactory/core/adapter';
 import { CompiledQuery, type Kysely, sql } from 'kysely';
 import { type Batch, compare, concurrent, paired, sequential, syncLoop, type Timing, type Variant } from './harness.js';
 import { type Kit, pgPlaceholders, SQL } from './kits/kit.js';

@@ -1,23 +1,63 @@
-export * from './adapter/adapter.js';
-export * from './adapter/cancel-from-separate-connection.js';
-export * from './adapter/config-checks.js';
-export * from './adapter/config-problem.js';
-export * from './adapter/connection-loss.js';
-export * from './adapter/connection-url.js';
-export * from './adapter/describe-server.js';
-export * from './adapter/server-config.js';
-export * from './adapter/worker-support.js';
-export * from './errors/error-classes.js';
-export * from './errors/error-codes.js';
-export * from './errors/redact.js';
-export * from './errors/session-factory-error.js';
-export * from './errors/to-session-factory-error.js';
-export * from './events/event-types.js';
-export * from './factory/create-session-factory.js';
-export * from './factory/factory-options.js';
-export * from './factory/open-session-factory.js';
-export * from './factory/session-factory.js';
-export * from './pool/pool-options.js';
-export * from './session/session-options.js';
-export * from './session/session-types.js';
-export * from './sync/sync-connection.js';
+// The application API of @sessionfactory/core. Adapter authors find the SPI and its helpers
+// in '@sessionfactory/core/adapter'; tests find the fake adapter in '@sessionfactory/core/testing'.
+export type { AdapterCapabilities, DialectName, IsolationLevel } from './adapter/adapter.js';
+export { type Adapter, ISOLATION_LEVELS } from './adapter/adapter.js';
+export {
+  AuthenticationError,
+  CheckViolationError,
+  ConfigurationError,
+  ConnectionError,
+  DatabaseError,
+  DatabaseNotFoundError,
+  DeadlockError,
+  ERROR_CLASSES,
+  type ErrorClass,
+  FactoryClosedError,
+  ForeignKeyViolationError,
+  LockTimeoutError,
+  NotNullViolationError,
+  PoolTimeoutError,
+  PropagationError,
+  ReadOnlyViolationError,
+  SerializationFailureError,
+  SessionClosedError,
+  SqlSyntaxError,
+  StatementTimeoutError,
+  TransactionTimeoutError,
+  UndefinedColumnError,
+  UndefinedTableError,
+  UnexpectedRollbackError,
+  UniqueViolationError,
+  UnsupportedFeatureError,
+} from './errors/error-classes.js';
+export { ERROR_CODES, type ErrorCode } from './errors/error-codes.js';
+export { type ErrorDetails, type SerializedError, SessionFactoryError } from './errors/session-factory-error.js';
+export type {
+  CommitEvent,
+  ConnectionEvent,
+  ErrorEvent,
+  FactoryEvents,
+  InvalidateEvent,
+  QueryEvent,
+  RollbackEvent,
+} from './events/event-types.js';
+export { createSessionFactory } from './factory/create-session-factory.js';
+export type { FactoryOptions } from './factory/factory-options.js';
+export { openSessionFactory } from './factory/open-session-factory.js';
+export type { PingResult, SessionFactory } from './factory/session-factory.js';
+export type { PoolOptions, PoolStats } from './pool/pool-options.js';
+export {
+  PROPAGATIONS,
+  type Propagation,
+  type RetryOptions,
+  type SessionInfo,
+  type SessionOptions,
+} from './session/session-options.js';
+export type {
+  ManagedSession,
+  Session,
+  SessionHook,
+  SyncQuery,
+  SyncRunResult,
+  SyncSession,
+} from './session/session-types.js';

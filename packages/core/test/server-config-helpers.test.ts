@@ -2,9 +2,7 @@ import { EventEmitter } from 'node:events';
 import { CompiledQuery } from 'kysely';
 import { describe, expect, it, vi } from 'vitest';
 import {
-  type AdapterCapabilities,
   adapterConfigError,
-  ConfigurationError,
   cancelFromSeparateConnection,
   checkIntegerOption,
   checkStringOption,
@@ -21,7 +19,8 @@ import {
   SOCKET_ERROR_CODES,
   watchConnectionLoss,
   workerBridgeSupport,
-} from '../src/index.js';
+} from '../src/adapter/index.js';
+import { type AdapterCapabilities, ConfigurationError } from '../src/index.js';
 
 describe('describeServer', () => {
   const cases: readonly [string, ServerTarget, string][] = [

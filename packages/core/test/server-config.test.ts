@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ConfigurationError,
   parseBooleanParameter,
   parseWholeNumberParameter,
   type ResolvedServerConfig,
   resolveServerConfig,
   type ServerConfigSpec,
   type ServerConnectionConfig,
-} from '../src/index.js';
+} from '../src/adapter/index.js';
+import { ConfigurationError } from '../src/index.js';
 
 const SECRET = 'pa55-w0rd';
 

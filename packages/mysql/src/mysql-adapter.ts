@@ -1,4 +1,5 @@
-import { type Adapter, type DriverConnection, workerBridgeSupport } from '@sessionfactory/core';
+import type { Adapter } from '@sessionfactory/core';
+import { type DriverConnection, workerBridgeSupport } from '@sessionfactory/core/adapter';
 import type { MysqlConfig } from './config/mysql-config.js';
 import { resolveMysqlConfig } from './config/resolve-mysql-config.js';
 import { cancelMysqlQuery } from './connection/cancel-mysql-query.js';

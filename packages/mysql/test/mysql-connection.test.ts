@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { type DriverConnection, toSessionFactoryError } from '@sessionfactory/core';
+import { type DriverConnection, toSessionFactoryError } from '@sessionfactory/core/adapter';
 import { CompiledQuery } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { classifyMysqlError, mysql } from '../src/index.js';

@@ -1,4 +1,4 @@
-import type { ErrorClassification } from '@sessionfactory/core';
+import type { ErrorClassification } from '@sessionfactory/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { classifyMysqlError } from '../src/index.js';
 

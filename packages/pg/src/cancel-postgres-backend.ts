@@ -1,4 +1,4 @@
-import { cancelFromSeparateConnection, type DriverConnection } from '@sessionfactory/core';
+import { cancelFromSeparateConnection, type DriverConnection } from '@sessionfactory/core/adapter';
 import { CompiledQuery } from 'kysely';
 import type { ClientConfig } from 'pg';
 import { PostgresConnection } from './postgres-connection.js';

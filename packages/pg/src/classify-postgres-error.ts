@@ -1,4 +1,4 @@
-import { type ErrorClassification, isConnectionExceptionState, SOCKET_ERROR_CODES } from '@sessionfactory/core';
+import { type ErrorClassification, isConnectionExceptionState, SOCKET_ERROR_CODES } from '@sessionfactory/core/adapter';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
 import { keyColumnFromDetail } from './key-column-from-detail.js';
 import { CONNECTION_LOST_MESSAGES, SQLSTATE_CODES } from './sqlstate-codes.js';

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { ServerConnectionConfig } from '@sessionfactory/core';
+import type { ServerConnectionConfig } from '@sessionfactory/core/adapter';
 import type { ClientConfig } from 'pg';
 
 /**

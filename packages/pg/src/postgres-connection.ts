@@ -1,4 +1,4 @@
-import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core';
+import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core/adapter';
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { Client, type ClientConfig, escapeIdentifier } from 'pg';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';

@@ -1,4 +1,4 @@
-import type { BeginOptions, DialectSql } from '@sessionfactory/core';
+import type { BeginOptions, DialectSql } from '@sessionfactory/core/adapter';
 
 /**
  * Postgres transaction SQL. BEGIN carries isolation and access mode in one statement, so

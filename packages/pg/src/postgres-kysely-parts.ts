@@ -1,4 +1,4 @@
-import type { KyselyDialectParts } from '@sessionfactory/core';
+import type { KyselyDialectParts } from '@sessionfactory/core/adapter';
 import { PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 
 /** Kysely's own Postgres compiler, adapter and introspector: queries compile exactly as with `PostgresDialect`. */

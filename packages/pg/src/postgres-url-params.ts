@@ -1,4 +1,4 @@
-import { invalidUrlParameter, parseWholeNumberParameter } from '@sessionfactory/core';
+import { invalidUrlParameter, parseWholeNumberParameter } from '@sessionfactory/core/adapter';
 import { parseSearchPath } from './parse-search-path.js';
 import { sslFromUrl } from './ssl-from-url.js';
 

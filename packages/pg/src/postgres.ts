@@ -1,4 +1,5 @@
-import { type Adapter, workerBridgeSupport } from '@sessionfactory/core';
+import type { Adapter } from '@sessionfactory/core';
+import { workerBridgeSupport } from '@sessionfactory/core/adapter';
 import { cancelPostgresBackend } from './cancel-postgres-backend.js';
 import { classifyPostgresError } from './classify-postgres-error.js';
 import { postgresCapabilities } from './postgres-capabilities.js';

@@ -4,7 +4,7 @@ import {
   invalidOption,
   resolveServerConfig,
   type ServerConfigSpec,
-} from '@sessionfactory/core';
+} from '@sessionfactory/core/adapter';
 import type { ClientConfig } from 'pg';
 import { parseSearchPath } from './parse-search-path.js';
 import type { PostgresConfig } from './postgres-config.js';

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import { invalidUrlParameter, parseBooleanParameter } from '@sessionfactory/core';
+import { invalidUrlParameter, parseBooleanParameter } from '@sessionfactory/core/adapter';
 
 const SSL_MODES: Readonly<Record<string, boolean | ConnectionOptions>> = {
   disable: false,

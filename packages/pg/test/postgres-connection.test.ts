@@ -1,4 +1,5 @@
-import type { Adapter, DriverConnection } from '@sessionfactory/core';
+import type { Adapter } from '@sessionfactory/core';
+import type { DriverConnection } from '@sessionfactory/core/adapter';
 import { CompiledQuery } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { classifyPostgresError, postgres } from '../src/index.js';

@@ -1,4 +1,4 @@
-import type { ErrorClassification } from '@sessionfactory/core';
+import type { ErrorClassification } from '@sessionfactory/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { CommitRolledBackError } from '../src/commit-rolled-back-error.js';
 import { classifyPostgresError } from '../src/index.js';

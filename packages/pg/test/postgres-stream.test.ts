@@ -1,4 +1,4 @@
-import type { DriverConnection } from '@sessionfactory/core';
+import type { DriverConnection } from '@sessionfactory/core/adapter';
 import { CompiledQuery, type QueryResult } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyPostgresError, postgres } from '../src/index.js';

@@ -1,4 +1,5 @@
-import type { Adapter, DriverConnection, ErrorClassification } from '@sessionfactory/core';
+import type { Adapter } from '@sessionfactory/core';
+import type { DriverConnection, ErrorClassification } from '@sessionfactory/core/adapter';
 import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyPostgresError, postgres } from '../src/index.js';

@@ -1,4 +1,4 @@
-import type { ErrorClassification } from '@sessionfactory/core';
+import type { ErrorClassification } from '@sessionfactory/core/adapter';
 import {
   checkViolation,
   classifyByMessage,

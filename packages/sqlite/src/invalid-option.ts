@@ -1,4 +1,5 @@
-import { ConfigurationError, redactPassword } from '@sessionfactory/core';
+import { ConfigurationError } from '@sessionfactory/core';
+import { redactPassword } from '@sessionfactory/core/adapter';
 
 /**
  * The `ConfigurationError` for one bad option: names the option, shows the value (strings

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { ConfigurationError, redactPassword } from '@sessionfactory/core';
+import { ConfigurationError } from '@sessionfactory/core';
+import { redactPassword } from '@sessionfactory/core/adapter';
 import { MEMORY_FILENAME } from './sqlite-config.js';
 
 /** A `sqlite:` or `file:` URL split into the path SQLite opens and its query parameters. */

@@ -1,4 +1,4 @@
-import type { DialectSql } from '@sessionfactory/core';
+import type { DialectSql } from '@sessionfactory/core/adapter';
 
 /**
  * SQLite's transaction statements. Writers use `BEGIN IMMEDIATE`, which takes the write

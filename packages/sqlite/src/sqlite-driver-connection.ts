@@ -1,4 +1,4 @@
-import type { DriverConnection } from '@sessionfactory/core';
+import type { DriverConnection } from '@sessionfactory/core/adapter';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { StatementCache } from './statement-cache.js';

@@ -1,4 +1,4 @@
-import type { ErrorClassification } from '@sessionfactory/core';
+import type { ErrorClassification } from '@sessionfactory/core/adapter';
 
 /** A classification before `originalCode`/`originalMessage` are added. */
 export type ErrorDetail = Omit<ErrorClassification, 'originalCode' | 'originalMessage'>;

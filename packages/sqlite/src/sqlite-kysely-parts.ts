@@ -1,4 +1,4 @@
-import type { KyselyDialectParts } from '@sessionfactory/core';
+import type { KyselyDialectParts } from '@sessionfactory/core/adapter';
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 
 /**

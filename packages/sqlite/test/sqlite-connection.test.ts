@@ -1,4 +1,5 @@
-import { ConnectionError, DatabaseNotFoundError, type DriverConnection } from '@sessionfactory/core';
+import { ConnectionError, DatabaseNotFoundError } from '@sessionfactory/core';
+import type { DriverConnection } from '@sessionfactory/core/adapter';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { sqlite } from '../src/index.js';

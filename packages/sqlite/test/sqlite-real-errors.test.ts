@@ -1,11 +1,5 @@
-import {
-  type Adapter,
-  type DriverConnection,
-  LockTimeoutError,
-  ReadOnlyViolationError,
-  toSessionFactoryError,
-  UniqueViolationError,
-} from '@sessionfactory/core';
+import { type Adapter, LockTimeoutError, ReadOnlyViolationError, UniqueViolationError } from '@sessionfactory/core';
+import { type DriverConnection, toSessionFactoryError } from '@sessionfactory/core/adapter';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqlite } from '../src/index.js';
 import { query } from './support/query.js';

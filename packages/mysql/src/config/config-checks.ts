@@ -1,4 +1,4 @@
-import { invalidOption } from '@sessionfactory/core';
+import { invalidOption } from '@sessionfactory/core/adapter';
 import mysql2, { type SslOptions } from 'mysql2';
 
 // The checks of MySQL's own options; the shared server fields are checked by core's resolveServerConfig.

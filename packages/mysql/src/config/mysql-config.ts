@@ -1,4 +1,4 @@
-import type { ServerConnectionConfig } from '@sessionfactory/core';
+import type { ServerConnectionConfig } from '@sessionfactory/core/adapter';
 import type { ConnectionOptions, SslOptions } from 'mysql2';
 
 /**

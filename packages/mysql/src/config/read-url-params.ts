@@ -1,4 +1,4 @@
-import { parseBooleanParameter, parseWholeNumberParameter } from '@sessionfactory/core';
+import { parseBooleanParameter, parseWholeNumberParameter } from '@sessionfactory/core/adapter';
 
 /** URL schemes this adapter accepts. */
 export const MYSQL_URL_SCHEMES = ['mysql', 'mariadb'] as const;

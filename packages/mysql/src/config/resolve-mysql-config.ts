@@ -1,4 +1,4 @@
-import { resolveServerConfig, type ServerConfigSpec } from '@sessionfactory/core';
+import { resolveServerConfig, type ServerConfigSpec } from '@sessionfactory/core/adapter';
 import type { ConnectionOptions } from 'mysql2';
 import { checkCharset, checkTimezone, toMysqlSsl } from './config-checks.js';
 import { type MysqlConfig, RESERVED_DRIVER_OPTIONS } from './mysql-config.js';

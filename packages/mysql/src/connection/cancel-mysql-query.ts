@@ -1,4 +1,4 @@
-import { cancelFromSeparateConnection, type DriverConnection } from '@sessionfactory/core';
+import { cancelFromSeparateConnection, type DriverConnection } from '@sessionfactory/core/adapter';
 import { CompiledQuery } from 'kysely';
 import type { ConnectionOptions } from 'mysql2';
 import { MysqlDriverConnection } from './mysql-driver-connection.js';

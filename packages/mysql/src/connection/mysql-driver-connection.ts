@@ -1,4 +1,4 @@
-import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core';
+import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core/adapter';
 import { CompiledQuery, type QueryResult } from 'kysely';
 import mysql2, { type Connection, type ConnectionOptions, type QueryError } from 'mysql2';
 import { toQueryResult } from './to-query-result.js';

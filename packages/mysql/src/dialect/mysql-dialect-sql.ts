@@ -1,4 +1,4 @@
-import type { BeginOptions, DialectSql } from '@sessionfactory/core';
+import type { BeginOptions, DialectSql } from '@sessionfactory/core/adapter';
 
 /**
  * MySQL/MariaDB transaction SQL. `SET TRANSACTION` (without SESSION) applies to the next

@@ -1,4 +1,4 @@
-import type { KyselyDialectParts } from '@sessionfactory/core';
+import type { KyselyDialectParts } from '@sessionfactory/core/adapter';
 import { MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler } from 'kysely';
 
 /**

@@ -1,4 +1,4 @@
-import { type ErrorClassification, isConnectionExceptionState } from '@sessionfactory/core';
+import { type ErrorClassification, isConnectionExceptionState } from '@sessionfactory/core/adapter';
 import { CONNECTION_LOST_CODES } from './connection-lost-codes.js';
 import { MYSQL_ERRNO_CODES } from './mysql-errno-codes.js';
 import { mysqlErrorFields } from './mysql-error-fields.js';

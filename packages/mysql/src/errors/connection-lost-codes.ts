@@ -1,4 +1,4 @@
-import { SOCKET_ERROR_CODES } from '@sessionfactory/core';
+import { SOCKET_ERROR_CODES } from '@sessionfactory/core/adapter';
 
 /**
  * Codes on `error.code` that mean the connection is gone: Node's socket codes (core's

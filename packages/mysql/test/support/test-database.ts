@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DriverConnection } from '@sessionfactory/core';
+import type { DriverConnection } from '@sessionfactory/core/adapter';
 import { CompiledQuery, type QueryResult } from 'kysely';
 import { mysql } from '../../src/index.js';
 
