@@ -3,12 +3,6 @@ import type { QueryEvent } from './event-types.js';
 /**
  * Formats a query event for `echo: true`: session, duration, statement, and parameters only
  * when the event carries them (`logParameters: true`).
- *
- * @example
- * ```ts
- * formatQueryEvent({ sql: 'select 1', durationMs: 1.2, sessionId: 's1', connectionId: 3 })
- * // '[sessionfactory] s1 c3 1.2ms select 1'
- * ```
  */
 export function formatQueryEvent(event: QueryEvent): string {
   const where = `${event.sessionId ?? '-'} c${event.connectionId}`;

@@ -5,14 +5,6 @@ type Listener<E extends keyof FactoryEvents> = (payload: FactoryEvents[E]) => vo
 /**
  * The factory's typed event emitter. A throwing listener never breaks the operation that
  * emitted: its error is re-emitted as an `error` event (and dropped if that listener throws too).
- *
- * @example
- * ```ts
- * const hub = new EventHub()
- * const off = hub.on('commit', (e) => console.log(e.sessionId))
- * hub.emit('commit', { sessionId: 's1', durationMs: 2 })
- * off()
- * ```
  */
 export class EventHub {
   readonly #listeners: { [E in keyof FactoryEvents]?: Listener<E>[] } = {};

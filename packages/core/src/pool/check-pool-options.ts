@@ -4,11 +4,6 @@ import type { ResolvedPoolOptions } from './pool-types.js';
 /**
  * Throws `ConfigurationError` for settings the pool cannot honour (a pool that can never open a
  * connection, or a timeout that would wait forever), naming the option, the value and what is allowed.
- *
- * @example
- * ```ts
- * checkPoolOptions({ ...options, timeoutMs: Infinity }); // throws: pool.timeoutMs must be finite
- * ```
  */
 export function checkPoolOptions(options: ResolvedPoolOptions): void {
   requireCount('size', options.size);

@@ -16,12 +16,6 @@ export interface PoolTimeoutFacts {
 /**
  * The message of a `PoolTimeoutError`: the numbers that explain the wait, and the most common
  * cause (a session starving itself by querying outside its own transaction).
- *
- * @example
- * ```ts
- * poolTimeoutMessage({ size: 5, maxOverflow: 10, timeoutMs: 30_000, inUse: 15, waiting: 2,
- *   description: 'postgres://app:***@db/app', wasServing: false });
- * ```
  */
 export function poolTimeoutMessage(facts: PoolTimeoutFacts): string {
   const where = facts.description === undefined ? '' : ` to ${redactPassword(facts.description)}`;

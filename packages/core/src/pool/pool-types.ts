@@ -3,16 +3,6 @@ import type { PoolStats } from './pool-options.js';
 /**
  * How the pool opens, closes and checks one resource. Core wraps adapter connections in these;
  * the pool itself knows nothing about databases.
- *
- * @example
- * ```ts
- * const hooks: PoolHooks<DriverConnection> = {
- *   create: () => adapter.connect(),
- *   destroy: (c) => c.close(),
- *   ping: (c) => c.ping(),
- *   isBroken: (c) => c.broken === true,
- * };
- * ```
  */
 export interface PoolHooks<T> {
   /** Opens a connection; errors propagate, unchanged, to the acquirer. */
@@ -32,14 +22,6 @@ export interface PoolHooks<T> {
 /**
  * Observers of the pool's life cycle. A listener that throws never breaks the pool: the error
  * goes to `error` (or is swallowed when `error` itself throws).
- *
- * @example
- * ```ts
- * const listeners: PoolListeners = {
- *   invalidate: (id, reason) => console.warn(`connection ${id} discarded: ${reason}`),
- *   error: (error, phase) => console.error(phase, error),
- * };
- * ```
  */
 export interface PoolListeners {
   /** A connection was opened. */
@@ -56,14 +38,6 @@ export interface PoolListeners {
 
 /**
  * Pool settings with every default applied (see `PoolOptions` for their meaning).
- *
- * @example
- * ```ts
- * const options: ResolvedPoolOptions = {
- *   size: 5, maxOverflow: 10, timeoutMs: 30_000, recycleMs: undefined,
- *   prePing: true, lifo: false, idleTimeoutMs: undefined,
- * };
- * ```
  */
 export interface ResolvedPoolOptions {
   size: number;
@@ -78,16 +52,6 @@ export interface ResolvedPoolOptions {
 /**
  * One open connection as the pool hands it out. The object's identity is the checkout token:
  * pass this same object back to `release` or `invalidate`.
- *
- * @example
- * ```ts
- * const connection = await pool.acquire();
- * try {
- *   await connection.resource.execute(query);
- * } finally {
- *   pool.release(connection);
- * }
- * ```
  */
 export interface PooledConnection<T> {
   /** 1, 2, 3, ... in the order connections were opened. */
@@ -100,11 +64,6 @@ export interface PooledConnection<T> {
 /**
  * `PoolStats` plus the number of connections being opened right now, which the accounting
  * invariant needs: `created - destroyed == open` and `open + opening <= size + maxOverflow`.
- *
- * @example
- * ```ts
- * const { open, opening } = pool.stats();
- * ```
  */
 export interface PoolSnapshot extends PoolStats {
   /** Connections whose `create` has started but not finished. */

@@ -5,11 +5,6 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * A delay setTimeout honours: clamped to 0..2^31-1 ms, so a huge timeout waits long instead of firing at once.
- *
- * @example
- * ```ts
- * setTimeout(onTimeout, timerDelay(options.timeoutMs));
- * ```
  */
 export function timerDelay(ms: number): number {
   return Math.min(Math.max(ms, 0), MAX_TIMER_MS);
@@ -18,13 +13,6 @@ export function timerDelay(ms: number): number {
 /**
  * One caller of `acquire`. It settles exactly once (connection, timeout, abort or close) and
  * then cleans up its timer and abort listener, so a late connection can go to someone else.
- *
- * @example
- * ```ts
- * const waiter = new PoolWaiter<Conn>(resolve, reject, (w) => queue.splice(queue.indexOf(w), 1));
- * waiter.arm(30_000, () => waiter.reject(new PoolTimeoutError('...')), signal);
- * waiter.resolve(connection); // true: the caller got it
- * ```
  */
 export class PoolWaiter<T> {
   /** A connection is being opened or pinged for this caller (it left the queue). */
@@ -54,11 +42,6 @@ export class PoolWaiter<T> {
 
   /**
    * Starts the deadline and listens to the abort signal (rejecting with its reason).
-   *
-   * @example
-   * ```ts
-   * waiter.arm(options.timeoutMs, () => this.#timeOut(waiter), signal);
-   * ```
    */
   arm(timeoutMs: number, onTimeout: () => void, signal: AbortSignal | undefined): void {
     if (Number.isFinite(timeoutMs)) {
@@ -73,11 +56,6 @@ export class PoolWaiter<T> {
 
   /**
    * Gives the caller its connection. Returns false (and does nothing) if it already settled.
-   *
-   * @example
-   * ```ts
-   * if (!waiter.resolve(connection)) offerToSomeoneElse(connection);
-   * ```
    */
   resolve(connection: PooledConnection<T>): boolean {
     if (!this.#settle()) return false;
@@ -87,11 +65,6 @@ export class PoolWaiter<T> {
 
   /**
    * Fails the caller. Returns false (and does nothing) if it already settled.
-   *
-   * @example
-   * ```ts
-   * if (!waiter.reject(error)) report(error);
-   * ```
    */
   reject(error: unknown): boolean {
     if (!this.#settle()) return false;

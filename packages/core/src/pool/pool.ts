@@ -23,19 +23,6 @@ interface IdleEntry<T> {
  * A connection pool with SQLAlchemy QueuePool semantics: `size` connections are kept, up to
  * `maxOverflow` more are opened under load and closed when returned, waiters are served first
  * come first served, and a failed pre-ping discards every older idle connection too.
- *
- * @example
- * ```ts
- * const pool = new Pool(hooks, { size: 5, maxOverflow: 10, timeoutMs: 30_000, recycleMs: undefined,
- *   prePing: true, lifo: false, idleTimeoutMs: undefined }, listeners, 'postgres://app:***@db/app');
- * const connection = await pool.acquire();
- * try {
- *   await use(connection.resource);
- * } finally {
- *   pool.release(connection);
- * }
- * await pool.close();
- * ```
  */
 export class Pool<T> {
   readonly #hooks: PoolHooks<T>;
@@ -76,11 +63,6 @@ export class Pool<T> {
 
   /**
    * Whether `close` was called.
-   *
-   * @example
-   * ```ts
-   * if (!pool.isClosed) await pool.close();
-   * ```
    */
   get isClosed(): boolean {
     return this.#closed;
@@ -91,11 +73,6 @@ export class Pool<T> {
    * allows, else the next one released. Rejects with `PoolTimeoutError` after `timeoutMs`, with
    * the signal's reason on abort, with `FactoryClosedError` once closed, and with `create`'s own
    * error when opening fails.
-   *
-   * @example
-   * ```ts
-   * const connection = await pool.acquire({ signal: AbortSignal.timeout(1000) });
-   * ```
    */
   acquire(options: { signal?: AbortSignal } = {}): Promise<PooledConnection<T>> {
     if (this.#closed) return Promise.reject(this.#closedError());
@@ -122,12 +99,6 @@ export class Pool<T> {
    * Returns a connection without waiting: an idle one (the recycle check applies; no ping, since
    * a ping is asynchronous), else a new one from `hooks.createSync` if capacity allows, else
    * `undefined`. Never jumps ahead of callers already waiting. Throws `FactoryClosedError` once closed.
-   *
-   * @example
-   * ```ts
-   * const connection = pool.tryAcquireSync();
-   * if (connection === undefined) throw new Error('no connection free right now');
-   * ```
    */
   tryAcquireSync(): PooledConnection<T> | undefined {
     if (this.#closed) throw this.#closedError();
@@ -144,11 +115,6 @@ export class Pool<T> {
    * waiter gets it next (after checkout validation); otherwise it idles, unless `size`
    * connections already idle, in which case it is overflow and is closed. Throws `TypeError`
    * for a connection that is not checked out (double release), changing nothing.
-   *
-   * @example
-   * ```ts
-   * pool.release(connection);
-   * ```
    */
   release(connection: PooledConnection<T>): void {
     const state = this.#states.get(connection);
@@ -180,12 +146,6 @@ export class Pool<T> {
    * Destroys a checked-out connection known to be broken, counts it as invalidated, and lets a
    * waiter open a replacement. Resolves once the connection is closed. Rejects with `TypeError`
    * for a connection that is not checked out.
-   *
-   * @example
-   * ```ts
-   * if (isConnectionLost(error, adapter)) await pool.invalidate(connection, 'connection lost');
-   * else pool.release(connection);
-   * ```
    */
   async invalidate(connection: PooledConnection<T>, reason: string): Promise<void> {
     const state = this.#states.get(connection);
@@ -204,11 +164,6 @@ export class Pool<T> {
   /**
    * Gauges and counters. `created - destroyed == open`, and `open + opening` never exceeds
    * `size + maxOverflow`.
-   *
-   * @example
-   * ```ts
-   * const { inUse, waiting, timeouts } = pool.stats();
-   * ```
    */
   stats(): PoolSnapshot {
     return {
@@ -229,11 +184,6 @@ export class Pool<T> {
    * Stops the pool: rejects every waiter with `FactoryClosedError`, destroys idle connections
    * now (resolving when they are closed), and destroys checked-out ones when they are released.
    * Idempotent.
-   *
-   * @example
-   * ```ts
-   * await pool.close();
-   * ```
    */
   close(): Promise<void> {
     if (!this.#closed) {
@@ -248,12 +198,6 @@ export class Pool<T> {
    * Closes the pool and also destroys the connections still checked out (their later `release`
    * or `invalidate` is a no-op). Resolves when every open, ping and destroy under way has ended,
    * so every connection the pool ever opened is closed.
-   *
-   * @example
-   * ```ts
-   * await Promise.race([drained, deadline]);
-   * await pool.destroyAll();
-   * ```
    */
   async destroyAll(): Promise<void> {
     void this.close();

@@ -1,12 +1,5 @@
 /**
  * Counts work in flight (sessions, scopes, autocommit queries) so `close()` can wait for it.
- *
- * @example
- * ```ts
- * const activity = new Activity()
- * await activity.track(work())
- * await activity.whenIdle()
- * ```
  */
 export class Activity {
   #active = 0;

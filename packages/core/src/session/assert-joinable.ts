@@ -7,11 +7,6 @@ import type { SessionOptions } from './session-options.js';
  * A scope that joins (or nests in) a transaction cannot change it: an explicit option that
  * differs from the transaction, or that only a new transaction can honour, throws instead of
  * being ignored. Async and sync scopes share this rule.
- *
- * @example
- * ```ts
- * assertJoinable(tx.begin, 's1', { isolation: 'serializable' }, 'required', capabilities) // throws if s1 is not serializable
- * ```
  */
 export function assertJoinable(
   begin: BeginOptions,

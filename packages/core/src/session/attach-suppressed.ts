@@ -4,11 +4,6 @@ import { SessionFactoryError } from '../errors/session-factory-error.js';
  * Records an error that happened while handling `primary` (a failed ROLLBACK) without hiding
  * `primary`: typed errors get it in `suppressed`, other errors get a non-enumerable
  * `suppressed` array, so the caller still catches the error it threw.
- *
- * @example
- * ```ts
- * throw attachSuppressed(statementError, rollbackError)
- * ```
  */
 export function attachSuppressed<E>(primary: E, secondary: unknown): E {
   if (primary instanceof SessionFactoryError) {

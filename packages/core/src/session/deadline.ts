@@ -14,13 +14,6 @@ export class Deadline {
   #onExpire: ((error: TransactionTimeoutError) => void) | undefined;
   #rejectRace: ((error: TransactionTimeoutError) => void) | undefined;
 
-  /**
-   * @example
-   * ```ts
-   * const deadline = new Deadline(5000, options.signal)
-   * try { await deadline.race(work()) } finally { deadline.clear() }
-   * ```
-   */
   constructor(timeoutMs: number | undefined, signal: AbortSignal | undefined) {
     if (signal?.aborted) {
       this.#expire(abortError(signal));

@@ -10,11 +10,6 @@ import type { PooledConnection } from '../pool/pool.js';
 /**
  * Runs compiled queries on pooled connections: the single place where driver errors become
  * typed errors and where `query` events and `echo` lines are produced.
- *
- * @example
- * ```ts
- * const result = await runner.execute(conn, CompiledQuery.raw('select 1'), 's1')
- * ```
  */
 export class QueryRunner {
   readonly #adapter: Adapter;

@@ -4,11 +4,6 @@ import { UnsupportedFeatureError } from '../errors/error-classes.js';
 /**
  * The level the server will really run for a requested one, per the adapter's declared
  * mapping; a level the adapter does not list is refused rather than silently weakened.
- *
- * @example
- * ```ts
- * resolveIsolation(sqliteCapabilities, 'read committed') // 'serializable'
- * ```
  */
 export function resolveIsolation(
   capabilities: AdapterCapabilities,

@@ -12,11 +12,6 @@ const NO_RETRY: RetryPolicy = { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 };
 
 /**
  * Validates `retry` (a number of attempts or `{ attempts, baseDelayMs, maxDelayMs }`).
- *
- * @example
- * ```ts
- * resolveRetryPolicy(3) // { attempts: 3, baseDelayMs: 10, maxDelayMs: 1000 }
- * ```
  */
 export function resolveRetryPolicy(retry: number | RetryOptions | undefined): RetryPolicy {
   if (retry === undefined) return NO_RETRY;
@@ -44,11 +39,6 @@ export function resolveRetryPolicy(retry: number | RetryOptions | undefined): Re
 /**
  * Full-jitter exponential backoff before attempt `attempt + 1`: spreads retrying sessions
  * apart so they do not collide again.
- *
- * @example
- * ```ts
- * await sleep(backoffDelay(1, policy))
- * ```
  */
 export function backoffDelay(attempt: number, policy: RetryPolicy): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));

@@ -4,11 +4,6 @@ import type { SessionHook } from './session-types.js';
 /**
  * Runs hooks in registration order, awaiting each. A failing hook never changes the
  * session's outcome: it is reported through the factory's `error` event.
- *
- * @example
- * ```ts
- * await runHooks(scope.commitHooks, 'onCommit', 's1', hub)
- * ```
  */
 export async function runHooks(
   hooks: readonly SessionHook[],

@@ -90,11 +90,6 @@ export class Scope<C = unknown, S = unknown> {
 /**
  * The innermost scope that is still open, starting at `scope`: work scheduled inside a session
  * that runs after it ended (a timer, a queue, a memoized promise) sees no session at all.
- *
- * @example
- * ```ts
- * const scope = liveScope(ambient.getStore()?.scope)
- * ```
  */
 export function liveScope<S extends Scope<any, any>>(scope: S | undefined): S | undefined {
   let s = scope;

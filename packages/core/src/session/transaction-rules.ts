@@ -88,11 +88,6 @@ const TRANSACTION_ENDING: ReadonlySet<ErrorCode> = new Set(['DEADLOCK', 'SERIALI
  * Which way a scope runs: a new transaction, joining `joined`, a savepoint in it, or no
  * transaction. Throws `PropagationError` for an unknown mode, `mandatory` without a session,
  * `never` inside one, and options a joined transaction cannot honour.
- *
- * @example
- * ```ts
- * planPropagation('nested', ambientScope, options, adapter.capabilities) // 'savepoint'
- * ```
  */
 export function planPropagation(
   propagation: Propagation | undefined,
@@ -141,11 +136,6 @@ export function planPropagation(
  * ends it; a deadlock, serialization failure or timeout ended it on the server, so nothing
  * may run in autocommit after it and it must not report a commit. Returns the error to throw
  * (an abort that already happened wins over the statement's own error).
- *
- * @example
- * ```ts
- * catch (error) { throw statementFailed(tx, error, engine) }
- * ```
  */
 export function statementFailed(tx: TransactionState<unknown>, error: unknown, engine: EngineContext): unknown {
   const aborted = tx.abortReason;

@@ -4,12 +4,6 @@ import { Buffer } from 'node:buffer';
  * Structured clone turns a `Buffer` into a plain `Uint8Array`. This turns such values back
  * into `Buffer`s (sharing memory, no copy) so results and parameters that crossed the worker
  * boundary look the same as on a native connection. Other values pass through.
- *
- * @example
- * ```ts
- * asBuffer(new Uint8Array([1, 2])) // <Buffer 01 02>
- * asBuffer('text') // 'text'
- * ```
  */
 export function asBuffer(value: unknown): unknown {
   if (value instanceof Uint8Array && !Buffer.isBuffer(value)) {
@@ -20,11 +14,6 @@ export function asBuffer(value: unknown): unknown {
 
 /**
  * Applies `asBuffer` to every element of an array (query parameters).
- *
- * @example
- * ```ts
- * const parameters = buffersInArray(request.parameters)
- * ```
  */
 export function buffersInArray(values: readonly unknown[]): unknown[] {
   return values.map(asBuffer);
@@ -32,11 +21,6 @@ export function buffersInArray(values: readonly unknown[]): unknown[] {
 
 /**
  * Applies `asBuffer` to every own value of every row object, in place (result rows).
- *
- * @example
- * ```ts
- * const rows = buffersInRows(result.rows)
- * ```
  */
 export function buffersInRows<T>(rows: T[]): T[] {
   for (const row of rows) {

@@ -11,12 +11,6 @@ import type { SerializedError } from '../errors/session-factory-error.js';
  * - `state`: one of `WORKER_STATE`; the worker writes `crashed` from its exit handlers.
  * - `open` / `inUse`: the worker's connection counts, written before every reply.
  * - `cancelAck`: the highest sequence number whose cancel the worker has seen (liveness).
- *
- * @example
- * ```ts
- * const control = new Int32Array(new SharedArrayBuffer(CONTROL_BYTES))
- * Atomics.wait(control, CONTROL_CELL.signal, Atomics.load(control, CONTROL_CELL.signal), 1000)
- * ```
  */
 export const CONTROL_CELL = { signal: 0, state: 1, open: 2, inUse: 3, cancelAck: 4 } as const;
 

@@ -13,15 +13,6 @@ import type { CallRequest, WorkerHandle } from './worker-handle.js';
  * nothing sends nothing at all. After a timeout or a crash the worker owns the cleanup, so
  * `end` is then a no-op. `release`/`destroy` free the slot on the main thread at once
  * (they never wait for the worker), so no lost message can keep a slot in use.
- *
- * @example
- * ```ts
- * const connection = bridge.acquire()
- * connection.begin(['BEGIN'])
- * connection.execute(CompiledQuery.raw('insert into t values (1)'))
- * connection.end(['COMMIT'])
- * connection.release()
- * ```
  */
 export class BridgedSyncConnection implements SyncConnection {
   /** The slot number (unique per bridge), reported as the connection id in query events. */

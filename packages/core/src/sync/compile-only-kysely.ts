@@ -22,12 +22,6 @@ class CompileOnlyDriver implements Driver {
 /**
  * A Kysely that compiles queries for the adapter's dialect and throws a clear error if asked
  * to execute one (the sync scope's `tx.db`).
- *
- * @example
- * ```ts
- * const db = createCompileOnlyKysely<DB>(adapter.kysely)
- * const q = db.selectFrom('account').selectAll().compile()
- * ```
  */
 export function createCompileOnlyKysely<DB>(parts: KyselyDialectParts): Kysely<DB> {
   return new Kysely<DB>({

@@ -4,11 +4,6 @@ import { importPackage } from '../util/import-package.js';
 /**
  * Rebuilds an adapter inside the worker: `(await import(spec.module))[spec.exportName](...spec.args)`.
  * `spec.module` is a package name (resolved from core's location) or a `file:` URL.
- *
- * @example
- * ```ts
- * const adapter = await loadWorkerAdapter({ module: '@sessionfactory/pg', exportName: 'postgres', args: [url] })
- * ```
  */
 export async function loadWorkerAdapter(spec: WorkerSpec): Promise<Adapter> {
   const namespace = await importPackage(spec.module);

@@ -6,12 +6,6 @@ import type { SyncConnection } from './sync-connection.js';
 /**
  * A pooled connection driven synchronously (SQLite): every call runs at once on the same
  * connection async sessions use, so both see one database.
- *
- * @example
- * ```ts
- * const pooled = pool.tryAcquireSync()
- * if (pooled) new NativeSyncConnection(pool, pooled).execute(CompiledQuery.raw('select 1'))
- * ```
  */
 export class NativeSyncConnection implements SyncConnection {
   readonly #pool: Pool<DriverConnection>;

@@ -7,12 +7,6 @@ import { type CallReply, CONTROL_CELL, WORKER_STATE } from './bridge-protocol.js
  * The worker's side of the bridge's wire: posts a message on the port, then bumps the
  * shared `signal` cell and notifies, so a main thread blocked in `Atomics.wait` wakes up
  * and finds the message with `receiveMessageOnPort`.
- *
- * @example
- * ```ts
- * const channel = new ReplyChannel(init.port, new Int32Array(init.control))
- * channel.reply({ type: 'reply', seq, ok: true, result })
- * ```
  */
 export class ReplyChannel {
   readonly #port: MessagePort;

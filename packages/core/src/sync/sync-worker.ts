@@ -5,11 +5,6 @@
  * main thread's requests. A crash (uncaught exception, `process.exit`, a failing import)
  * is written into the shared control buffer from the exit handlers, so a main thread
  * blocked in `Atomics.wait` wakes up at once with a `ConnectionError`.
- *
- * @example
- * ```ts
- * new Worker(new URL('./sync-worker.js', import.meta.url), { workerData: init, transferList: [init.port] })
- * ```
  */
 import { workerData } from 'node:worker_threads';
 import type { Adapter } from '../adapter/adapter.js';

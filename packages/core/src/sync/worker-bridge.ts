@@ -24,22 +24,6 @@ const DEFAULT_START_TIMEOUT_MS = 30_000;
  * queries and blocks on `Atomics.wait` with a deadline, never forever. Typed errors cross
  * the boundary with all their fields. The worker starts on the first `acquire()`, never
  * keeps the process alive, and is replaced by a fresh one after a crash.
- *
- * @example
- * ```ts
- * const bridge = new WorkerBridge(adapter.workerSpec!, { poolSize: 1, callTimeoutMs: 30000 })
- * const connection = bridge.acquire()
- * try {
- *   connection.begin(adapter.sql.begin({ readOnly: false }))
- *   connection.execute(CompiledQuery.raw('insert into t (id) values ($1)', [1]))
- *   connection.end([adapter.sql.commit])
- *   connection.release()
- * } catch (error) {
- *   connection.destroy()
- *   throw error
- * }
- * await bridge.close()
- * ```
  */
 export class WorkerBridge {
   readonly #spec: WorkerSpec;
@@ -88,11 +72,6 @@ export class WorkerBridge {
    * Optional warm-up: starts the worker now (if none runs) and resolves once it has loaded
    * the adapter, so the first sync call does not spend its `callTimeoutMs` on thread startup.
    * Rejects with `ConnectionError` if the worker cannot start within `timeoutMs`.
-   *
-   * @example
-   * ```ts
-   * await bridge.start()
-   * ```
    */
   async start(timeoutMs = DEFAULT_START_TIMEOUT_MS): Promise<void> {
     if (this.#closed) throw new FactoryClosedError('the sync worker bridge is closed');

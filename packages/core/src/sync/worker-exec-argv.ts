@@ -3,11 +3,6 @@
  * inherit `process.execArgv`, and `--input-type` (as in `node --input-type=module -e ...`)
  * makes the worker die before any of its code runs, which a blocked main thread could only
  * notice at the deadline.
- *
- * @example
- * ```ts
- * workerExecArgv(['--input-type=module', '--conditions=dev']) // ['--conditions=dev']
- * ```
  */
 export function workerExecArgv(execArgv: readonly string[]): string[] | undefined {
   // Inherit untouched unless something must go: an explicit list may not hold V8 flags

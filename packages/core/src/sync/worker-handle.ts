@@ -36,12 +36,6 @@ const READY_POLL_MS = 10;
  * with the same sequence number arrives, the worker reports a crash, or the deadline passes
  * (then it posts a cancel and throws `TransactionTimeoutError`). Replies to calls that
  * were given up are dropped, so they never poison a later call.
- *
- * @example
- * ```ts
- * const handle = new WorkerHandle(spec, { poolSize: 1, callTimeoutMs: 30000 })
- * const reply = handle.call({ type: 'execute', slot: 1, sql: 'select 1', parameters: [] })
- * ```
  */
 export class WorkerHandle {
   readonly #spec: WorkerSpec;

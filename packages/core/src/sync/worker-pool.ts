@@ -5,13 +5,6 @@ import type { Adapter, DriverConnection } from '../adapter/adapter.js';
  * `adapter.connect()`, reused most-recently-released first. A `broken` connection is closed,
  * never reused. Releasing or destroying a connection the pool no longer knows is a no-op,
  * so a late task can never return a connection twice.
- *
- * @example
- * ```ts
- * const pool = new WorkerPool(adapter, 2, (open, inUse) => channel.counts(open, inUse))
- * const connection = await pool.acquire()
- * pool.release(connection)
- * ```
  */
 export class WorkerPool {
   readonly #adapter: Adapter;

@@ -26,12 +26,6 @@ interface Slot {
  * query, ends transactions and pools the connection, cancels and rolls back calls the main
  * thread gave up on, and discards connections that are lost or whose BEGIN/COMMIT/ROLLBACK
  * failed. Nothing here is dialect-specific: SQL comes from the main thread or `adapter.sql`.
- *
- * @example
- * ```ts
- * const host = new WorkerSlotHost(adapter, pool, channel, init.callTimeoutMs)
- * port.on('message', (request) => host.handle(request))
- * ```
  */
 export class WorkerSlotHost {
   readonly #adapter: Adapter;

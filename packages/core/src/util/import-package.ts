@@ -6,11 +6,6 @@ import { pathToFileURL } from 'node:url';
  * Imports an adapter package by name. Tries core's own location first, then the
  * application's (the main script's folder, then `process.cwd()`): with strict installs
  * (pnpm) an adapter the application depends on is not visible from core's folder.
- *
- * @example
- * ```ts
- * const { postgres } = await importPackage('@sessionfactory/pg')
- * ```
  */
 export async function importPackage(name: string): Promise<Record<string, unknown>> {
   if (name.startsWith('file:')) return import(name);

@@ -1,13 +1,6 @@
 /**
  * A FIFO async lock. Sibling savepoint scopes use one so they run one after another even
  * when started with `Promise.all`.
- *
- * @example
- * ```ts
- * const lock = new Mutex()
- * const release = await lock.acquire()
- * try { await work() } finally { release() }
- * ```
  */
 export class Mutex {
   #tail: Promise<void> = Promise.resolve();

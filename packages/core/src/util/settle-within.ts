@@ -1,11 +1,6 @@
 /**
  * Waits for `promise` to settle (either way) for at most `ms`. Resolves `true` if it
  * settled in time, `false` if the time ran out first. Never rejects.
- *
- * @example
- * ```ts
- * if (!(await settleWithin(runningCall, 5000))) pool.destroy(connection)
- * ```
  */
 export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
