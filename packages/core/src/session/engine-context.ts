@@ -3,8 +3,8 @@ import type { Adapter, DriverConnection } from '../adapter/adapter.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { Pool } from '../pool/pool.js';
 import type { Activity } from './activity.js';
-import type { AmbientContext } from './ambient-context.js';
 import type { QueryRunner } from './query-runner.js';
+import type { Scope } from './scope.js';
 
 /** What every part of one factory's engine shares. */
 export interface EngineContext {
@@ -20,4 +20,13 @@ export interface EngineContext {
   /** Throws `FactoryClosedError` once `close()` began. */
   assertOpen(): void;
   nextSessionId(): string;
+}
+
+/**
+ * What the factory's AsyncLocalStorage holds inside a scope: the innermost transactional
+ * scope, or `undefined` inside a scope that runs without a transaction (`notSupported`,
+ * `never`, `supports` outside a session), so `sf.db` does not join an outer one.
+ */
+export interface AmbientContext {
+  readonly scope: Scope | undefined;
 }

@@ -2,17 +2,17 @@ import { CompiledQuery, Kysely, type KyselyProps, type QueryResult, SingleConnec
 import type { BeginOptions, DriverConnection } from '../adapter/adapter.js';
 import { PropagationError, SessionClosedError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
+import type { EventHub } from '../events/event-hub.js';
 import type { PooledConnection } from '../pool/pool.js';
 import { settleWithin } from '../util/settle-within.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import { Deadline } from './deadline.js';
 import type { EngineContext } from './engine-context.js';
 import { createKyselyProps, FactoryDriver } from './factory-driver.js';
-import { runHooks } from './run-hooks.js';
 import { liveScope, Scope } from './scope.js';
 import { ManagedSessionKysely, type SessionControl, SessionKysely } from './session-kysely.js';
 import type { SessionOptions } from './session-options.js';
-import type { ManagedSession, Session } from './session-types.js';
+import type { ManagedSession, Session, SessionHook } from './session-types.js';
 import {
   type DeadlineLike,
   planPropagation,
@@ -432,5 +432,24 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
 
   newTransaction(connection: Pooled, begin: BeginOptions): AsyncTx {
     return new TransactionState(this.#engine.nextSessionId(), connection, begin);
+  }
+}
+
+/**
+ * Runs hooks in registration order, awaiting each. A failing hook never changes the
+ * session's outcome: it is reported through the factory's `error` event.
+ */
+export async function runHooks(
+  hooks: readonly SessionHook[],
+  phase: 'onCommit' | 'onRollback',
+  sessionId: string | undefined,
+  hub: EventHub,
+): Promise<void> {
+  for (const hook of hooks) {
+    try {
+      await hook();
+    } catch (error) {
+      hub.emit('error', { phase, error, sessionId });
+    }
   }
 }

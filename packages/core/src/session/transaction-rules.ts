@@ -1,4 +1,4 @@
-import type { AdapterCapabilities, BeginOptions } from '../adapter/adapter.js';
+import type { AdapterCapabilities, BeginOptions, IsolationLevel } from '../adapter/adapter.js';
 import {
   DatabaseError,
   PropagationError,
@@ -9,10 +9,7 @@ import {
 import type { ErrorCode } from '../errors/error-codes.js';
 import { SessionFactoryError } from '../errors/session-factory-error.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
-import { assertJoinable } from './assert-joinable.js';
-import { attachSuppressed } from './attach-suppressed.js';
 import type { EngineContext } from './engine-context.js';
-import { resolveIsolation } from './resolve-isolation.js';
 import { backoffDelay, resolveRetryPolicy } from './retry-policy.js';
 import type { Scope } from './scope.js';
 import { PROPAGATIONS, type Propagation, type SessionOptions } from './session-options.js';
@@ -469,4 +466,72 @@ export class TransactionRules {
     }
     yield io.finish(tx);
   }
+}
+
+/**
+ * A scope that joins (or nests in) a transaction cannot change it: an explicit option that
+ * differs from the transaction, or that only a new transaction can honour, throws instead of
+ * being ignored. Async and sync scopes share this rule.
+ */
+export function assertJoinable(
+  begin: BeginOptions,
+  sessionId: string,
+  options: Pick<SessionOptions, 'isolation' | 'readOnly' | 'timeoutMs' | 'signal' | 'retry'>,
+  propagation: string,
+  capabilities: AdapterCapabilities,
+): void {
+  const conflict = (what: string) =>
+    new PropagationError(
+      `Propagation "${propagation}" joins session ${sessionId}, but the scope asks for ${what}. Use propagation "requiresNew" for a separate transaction, or drop the option.`,
+    );
+  if (options.isolation !== undefined) {
+    const wanted = resolveIsolation(capabilities, options.isolation);
+    if (wanted !== begin.isolation) {
+      throw conflict(`isolation "${options.isolation}" while it runs "${begin.isolation ?? 'the server default'}"`);
+    }
+  }
+  if (options.readOnly !== undefined && options.readOnly !== begin.readOnly) {
+    throw conflict(`readOnly: ${options.readOnly} while it is ${begin.readOnly ? 'read-only' : 'read-write'}`);
+  }
+  if (options.timeoutMs !== undefined || options.signal !== undefined) {
+    throw conflict('its own timeoutMs/signal (they apply to a new transaction only)');
+  }
+  if (options.retry !== undefined) throw conflict('retry (only a scope that starts a transaction can be retried)');
+}
+
+/**
+ * The level the server will really run for a requested one, per the adapter's declared
+ * mapping; a level the adapter does not list is refused rather than silently weakened.
+ */
+export function resolveIsolation(
+  capabilities: AdapterCapabilities,
+  requested: IsolationLevel | undefined,
+): IsolationLevel | undefined {
+  if (requested === undefined) return undefined;
+  const effective = capabilities.isolation[requested];
+  if (!effective) {
+    const known = Object.keys(capabilities.isolation).join(', ');
+    throw new UnsupportedFeatureError(
+      `Isolation level "${requested}" is not supported by this adapter; it supports: ${known || 'none'}.`,
+    );
+  }
+  return effective;
+}
+
+/**
+ * Records an error that happened while handling `primary` (a failed ROLLBACK) without hiding
+ * `primary`: typed errors get it in `suppressed`, other errors get a non-enumerable
+ * `suppressed` array, so the caller still catches the error it threw.
+ */
+export function attachSuppressed<E>(primary: E, secondary: unknown): E {
+  if (primary instanceof SessionFactoryError) {
+    (primary.suppressed as unknown[]).push(secondary);
+  } else if (typeof primary === 'object' && primary !== null) {
+    const existing = (primary as { suppressed?: unknown }).suppressed;
+    if (Array.isArray(existing)) existing.push(secondary);
+    else if (Object.isExtensible(primary)) {
+      Object.defineProperty(primary, 'suppressed', { value: [secondary], configurable: true, writable: true });
+    }
+  }
+  return primary;
 }
