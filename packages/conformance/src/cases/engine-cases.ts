@@ -1,4 +1,5 @@
 import {
+  FactoryClosedError,
   SessionClosedError,
   type SessionFactory,
   SessionFactoryError,
@@ -250,6 +251,38 @@ export function registerEngineCases(ctx: SuiteContext): void {
       expect(next.ms).toBeLessThan(2_500);
     },
     { skip: caps.cancel ? undefined : 'capabilities.cancel is false' },
+  );
+
+  ctx.test(
+    'close({ timeoutMs }) cuts running sessions off with FactoryClosedError and resolves after they settled',
+    async () => {
+      const sf = await ctx.open({ pool: { size: 1, maxOverflow: 0 } });
+      const observer = ctx.observer(sf);
+      const order: string[] = [];
+      const sleepSql = caps.cancel ? ctx.helper('sleepSql') : undefined;
+      const session = sf
+        .session(async (tx) => {
+          await tx.insertInto('account').values(ALICE).execute();
+          // A long statement where the server can cancel it; otherwise a long wait between statements.
+          if (sleepSql) await runRaw(tx, sleepSql(5));
+          else await delay(600);
+          await tx.insertInto('account').values(BOB).execute();
+        })
+        .then(
+          () => 'committed',
+          (error: unknown) => error,
+        )
+        .finally(() => order.push('session settled'));
+      await delay(150);
+      const started = performance.now();
+      await sf.close({ timeoutMs: 200 });
+      order.push('close resolved');
+      expect(await session).toBeInstanceOf(FactoryClosedError);
+      expect(order).toEqual(['session settled', 'close resolved']);
+      expect(performance.now() - started).toBeLessThan(4_500);
+      if (ctx.shared) expect(await accountIds(observer.db)).toEqual([]);
+      if (ctx.dialect.idleInTransactionCount) expect(await ctx.dialect.idleInTransactionCount()).toBe(0);
+    },
   );
 
   ctx.test('sf.db.destroy() closes the factory instead of silently doing nothing', async () => {

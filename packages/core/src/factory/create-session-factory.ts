@@ -24,12 +24,16 @@ import { NativeSyncConnection } from '../sync/native-sync-connection.js';
 import type { SyncConnection } from '../sync/sync-connection.js';
 import { SyncSessionEngine } from '../sync/sync-session-engine.js';
 import { WorkerBridge } from '../sync/worker-bridge.js';
+import { settleWithin } from '../util/settle-within.js';
 import type { FactoryOptions } from './factory-options.js';
 import { checkSessionOptions, type ResolvedFactoryOptions, resolveFactoryOptions } from './resolve-factory-options.js';
 import type { PingResult, SessionFactory } from './session-factory.js';
 
 /** A connection that completed a statement this recently is not pinged again at checkout. */
 const PING_SKIP_AFTER_USE_MS = 1000;
+
+/** After cutting sessions off, how long `close()` waits for them to settle before destroying connections anyway. */
+const CLOSE_ABORT_GRACE_MS = 1_000;
 
 /** How long `close()` waits for sessions in flight when no deadline is given. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
@@ -327,10 +331,18 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   }
 
   async #drainAndClose(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([this.#engine.activity.whenIdle(), deadline]);
-    clearTimeout(timer);
+    const idle = this.#engine.activity.whenIdle();
+    if (!(await settleWithin(idle, timeoutMs))) {
+      // Sessions still running are cut off: their statements are cancelled on the server
+      // (destroying a socket alone leaves them running there) and they fail with
+      // FactoryClosedError; close() resolves once they settled (or the grace ran out).
+      this.#sessions.abortAll(
+        new FactoryClosedError(
+          `The session factory was closed while this session was still running (close timeoutMs ${timeoutMs} ms): it was rolled back.`,
+        ),
+      );
+      await settleWithin(idle, CLOSE_ABORT_GRACE_MS);
+    }
     const closing = this.#pool.close();
     await this.#pool.destroyAll();
     await closing;

@@ -171,10 +171,12 @@ export class SessionEngine {
       });
     });
     void this.#engine.activity.track(ended);
-    deadline.onExpire((error) => {
+    const expire = (error: SessionFactoryError) => {
       this.abort(root.tx!, error);
       void drive(this.rules.rollback(this.#managed, root, error)).finally(() => this.#managedEnds.get(root)?.());
-    });
+    };
+    this.opened(root.tx!, expire);
+    deadline.onExpire(expire);
     return root.session as unknown as ManagedSession<DB>;
   }
 
@@ -298,6 +300,23 @@ export class SessionEngine {
     }
   }
 
+  /** `close()` ran out of time: every transaction still open is aborted with `error`. */
+  abortAll(error: SessionFactoryError): void {
+    for (const tx of this.#live) {
+      this.abort(tx, error);
+      this.#cutOff.get(tx)?.(error);
+    }
+  }
+
+  /** A new transaction is open (until `#release`): `close()` can cut it off. */
+  opened(tx: AsyncTx, cutOff?: (error: SessionFactoryError) => void): void {
+    this.#live.add(tx);
+    if (cutOff) this.#cutOff.set(tx, cutOff);
+  }
+
+  readonly #live = new Set<AsyncTx>();
+  readonly #cutOff = new WeakMap<AsyncTx, (error: SessionFactoryError) => void>();
+
   /** The deadline passed: refuse further statements and cancel the running one on the server. */
   abort(tx: AsyncTx, error: SessionFactoryError): void {
     if (tx.ended || tx.abortReason) return;
@@ -324,6 +343,7 @@ export class SessionEngine {
   }
 
   #release(tx: AsyncTx): Promise<void> | undefined {
+    this.#live.delete(tx);
     const { pool } = this.#engine;
     if (tx.poisoned) return pool.invalidate(tx.connection, tx.poisoned);
     pool.release(tx.connection);
@@ -376,7 +396,9 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   }
 
   watch(deadline: DeadlineLike, root: AsyncScope): void {
-    (deadline as Deadline).onExpire((error) => this.#owner.abort(root.tx!, error));
+    const tx = root.tx!;
+    this.#owner.opened(tx);
+    (deadline as Deadline).onExpire((error) => this.#owner.abort(tx, error));
   }
 
   control(tx: AsyncTx, _phase: 'begin' | 'end', statements: readonly string[]): Promise<void> {
