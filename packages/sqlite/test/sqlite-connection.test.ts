@@ -207,7 +207,7 @@ describe('DriverConnection', () => {
     const connection = await connect(':memory:');
     expect(connection.broken).toBe(false);
     await connection.close();
-    connection.closeSync!();
+    await connection.close();
     expect(connection.broken).toBe(true);
     await expect(connection.execute(query('SELECT 1'))).rejects.toThrow(/not open/);
   });

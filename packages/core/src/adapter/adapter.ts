@@ -98,7 +98,6 @@ export interface DriverConnection {
   ping(): Promise<void>;
   serverVersion(): Promise<string>;
   close(): Promise<void>;
-  closeSync?(): void;
 }
 
 /** What the adapter's classifier says a driver error is. Core turns it into a typed error. */
