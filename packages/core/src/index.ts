@@ -1,3 +1,6 @@
+// first: refuses an older Node.js before anything else runs
+import './util/node-guard.js';
+
 // The application API of @sessionfactory/core. Adapter authors find the SPI and its helpers
 // in '@sessionfactory/core/adapter'; tests find the fake adapter in '@sessionfactory/core/testing'.
 export type { AdapterCapabilities, DialectName, IsolationLevel } from './adapter/adapter.js';
@@ -61,3 +64,4 @@ export type {
   SyncRunResult,
   SyncSession,
 } from './session/session-types.js';
+export { assertNodeVersion, NODE_FLOOR, nodeVersionProblem } from './util/node-floor.js';

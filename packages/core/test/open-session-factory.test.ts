@@ -107,6 +107,21 @@ describe('openSessionFactory success and ping', () => {
     await sf.close();
   });
 
+  it('DATABASE_URL= (empty) counts as unset: says to set DATABASE_URL', async () => {
+    vi.stubEnv('DATABASE_URL', '');
+    const error = await rejection(openSessionFactory());
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toMatch(/No database URL.*set DATABASE_URL/);
+  });
+
+  it('an empty URL counts as not given: DATABASE_URL is used', async () => {
+    installFakePackages();
+    vi.stubEnv('DATABASE_URL', 'mysql://app@db/shop');
+    const sf = await openSessionFactory('');
+    expect(imported).toHaveBeenCalledWith('@sessionfactory/mysql');
+    await sf.close();
+  });
+
   it('uses DATABASE_URL when no URL is given', async () => {
     installFakePackages();
     vi.stubEnv('DATABASE_URL', 'mysql://app@db/shop');

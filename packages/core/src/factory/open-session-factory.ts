@@ -22,13 +22,14 @@ const ADAPTERS: Readonly<Record<string, { readonly pkg: string; readonly exportN
  *
  * @example
  * ```ts
- * const sf = await openSessionFactory<DB>(process.env.DATABASE_URL ?? 'sqlite:ledger.db')
+ * const sf = await openSessionFactory<DB>(process.env.DATABASE_URL || 'sqlite:ledger.db')
  * // postgres://... -> @sessionfactory/pg, mysql://... -> @sessionfactory/mysql
  * ```
  */
 export async function openSessionFactory<DB>(url?: string, options?: FactoryOptions): Promise<SessionFactory<DB>> {
-  const target = url ?? process.env.DATABASE_URL;
-  if (target === undefined || target === '') {
+  // An empty string (`DATABASE_URL=` in a shell or .env file) counts as unset.
+  const target = url || process.env.DATABASE_URL || undefined;
+  if (target === undefined) {
     throw new ConfigurationError(
       'No database URL: pass one to openSessionFactory(url) or set DATABASE_URL (e.g. postgres://user@host/db, mysql://user@host/db, sqlite:app.db).',
     );
