@@ -36,9 +36,10 @@ function check(ok, text) {
 // Child processes run as a user's would: the real node binary first on PATH (npm's shebang
 // finds it), no NODE_PATH from the workspace's node shim, the rehearsal's npmrc.
 const npmrc = join(work, 'npmrc');
-const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, NPM_CONFIG_USERCONFIG: npmrc };
-delete env.NODE_PATH;
+const env = { ...process.env };
 for (const key of Object.keys(env)) if (/^npm_(config|package|lifecycle)_/i.test(key)) delete env[key];
+delete env.NODE_PATH;
+Object.assign(env, { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, NPM_CONFIG_USERCONFIG: npmrc });
 
 function sh(command, args, options = {}) {
   const result = spawnSync(command, args, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options });
