@@ -262,7 +262,8 @@ let status = 0;
 try {
   await main();
 } catch (error) {
-  console.error(`\n${error instanceof Error ? error.message : error}`);
+  console.error(`\n${error instanceof Error ? error.message : error}${error?.cause ? `\ncause: ${error.cause}` : ''}`);
+  console.error(`verdaccio's log:\n${readFileSync(join(work, 'verdaccio.log'), 'utf8').slice(-3000)}`);
   status = 1;
 } finally {
   stopRegistry();

@@ -46,7 +46,7 @@ export type {
 } from './events/event-types.js';
 export { createSessionFactory } from './factory/create-session-factory.js';
 export type { FactoryOptions } from './factory/factory-options.js';
-export { openSessionFactory } from './factory/open-session-factory.js';
+export { type OpenSessionFactoryOptions, openSessionFactory } from './factory/open-session-factory.js';
 export type { PingResult, SessionFactory } from './factory/session-factory.js';
 export type { PoolOptions, PoolStats } from './pool/pool-options.js';
 export {
@@ -65,3 +65,4 @@ export type {
   SyncSession,
 } from './session/session-types.js';
 export { assertNodeVersion, NODE_FLOOR, nodeVersionProblem } from './util/node-floor.js';
+export { type AdapterModule, findAdapterExport, provideAdapterModules } from './util/adapter-modules.js';
