@@ -7,6 +7,7 @@
 //   pnpm rehearse-release        (needs Postgres on 127.0.0.1:5432 and MariaDB on :3306, as the tests do)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,6 +50,22 @@ function must(command, args, options = {}) {
   const result = sh(command, args, options);
   if (result.status !== 0) throw new Error(`rehearsal: ${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.out}`);
   return result.out;
+}
+
+// One HTTP request on a fresh connection (verdaccio closes idle keep-alive sockets, which a
+// pooled fetch may reuse at the wrong moment): { status, body }.
+function http(method, url, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false, headers: { 'content-type': 'application/json' }, timeout: 30_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 async function freePort() {
@@ -95,7 +112,7 @@ async function startRegistry() {
   for (;;) {
     if (registryProcess.exitCode !== null) throw new Error(`verdaccio exited (${registryProcess.exitCode}):\n${readFileSync(join(work, 'verdaccio.log'), 'utf8')}`);
     try {
-      if ((await fetch(`${url}-/ping`)).ok) break;
+      if ((await http('GET', `${url}-/ping`)).status === 200) break;
     } catch {
       // not listening yet
     }
@@ -103,12 +120,12 @@ async function startRegistry() {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   // a user for publishing: verdaccio's htpasswd registration answers with a token
-  const response = await fetch(`${url}-/user/org.couchdb.user:rehearsal`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'rehearsal', password: `rehearsal-${process.pid}` }),
-  });
-  const { token } = await response.json();
+  const response = await http(
+    'PUT',
+    `${url}-/user/org.couchdb.user:rehearsal`,
+    JSON.stringify({ name: 'rehearsal', password: `rehearsal-${process.pid}` }),
+  );
+  const { token } = JSON.parse(response.body);
   if (!token) throw new Error(`verdaccio gave no token (HTTP ${response.status})`);
   writeFileSync(npmrc, `//127.0.0.1:${port}/:_authToken=${token}\n@sessionfactory:registry=${url}\n`);
   return url;
@@ -119,9 +136,9 @@ function stopRegistry() {
 }
 
 async function published(registry, name) {
-  const response = await fetch(`${registry}${name.replace('/', '%2f')}`);
+  const response = await http('GET', `${registry}${name.replace('/', '%2f')}`);
   if (response.status === 404) return { versions: {} };
-  return response.json();
+  return JSON.parse(response.body);
 }
 
 async function expectRegistry(registry, version, peer) {
