@@ -5,8 +5,8 @@
 // and run a smoke test on SQLite, Postgres and MariaDB. Exits 1 on the first broken promise.
 //
 //   pnpm rehearse-release        (needs Postgres on 127.0.0.1:5432 and MariaDB on :3306, as the tests do)
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -48,7 +48,10 @@ function sh(command, args, options = {}) {
 }
 function must(command, args, options = {}) {
   const result = sh(command, args, options);
-  if (result.status !== 0) throw new Error(`rehearsal: ${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.out}`);
+  if (result.status !== 0)
+    throw new Error(
+      `rehearsal: ${command} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.out}`,
+    );
   return result.out;
 }
 
@@ -56,12 +59,16 @@ function must(command, args, options = {}) {
 // pooled fetch may reuse at the wrong moment): { status, body }.
 function http(method, url, body) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false, headers: { 'content-type': 'application/json' }, timeout: 30_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body: text }));
-    });
+    const req = request(
+      url,
+      { method, agent: false, headers: { 'content-type': 'application/json' }, timeout: 30_000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body: text }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.on('error', reject);
     req.end(body);
@@ -110,7 +117,10 @@ async function startRegistry() {
   });
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (registryProcess.exitCode !== null) throw new Error(`verdaccio exited (${registryProcess.exitCode}):\n${readFileSync(join(work, 'verdaccio.log'), 'utf8')}`);
+    if (registryProcess.exitCode !== null)
+      throw new Error(
+        `verdaccio exited (${registryProcess.exitCode}):\n${readFileSync(join(work, 'verdaccio.log'), 'utf8')}`,
+      );
     try {
       if ((await http('GET', `${url}-/ping`)).status === 200) break;
     } catch {
@@ -187,8 +197,15 @@ function installedVersions(dir) {
 function smoke(dir, databases) {
   copyFileSync(join(repoRoot, 'scripts/rehearsal/smoke.mjs'), join(dir, 'smoke.mjs'));
   for (const database of databases) {
-    const run = sh(process.execPath, ['smoke.mjs'], { cwd: dir, env: { ...env, DATABASE_URL: DATABASES[database](dir) }, timeout: 120_000 });
-    check(run.status === 0 && run.out.includes(`smoke ok ${database}`), `smoke test on ${database} from ${dir}\n${run.status === 0 ? '' : run.out}`);
+    const run = sh(process.execPath, ['smoke.mjs'], {
+      cwd: dir,
+      env: { ...env, DATABASE_URL: DATABASES[database](dir) },
+      timeout: 120_000,
+    });
+    check(
+      run.status === 0 && run.out.includes(`smoke ok ${database}`),
+      `smoke test on ${database} from ${dir}\n${run.status === 0 ? '' : run.out}`,
+    );
   }
 }
 
@@ -205,7 +222,11 @@ async function main() {
 
   step('publishing the current versions as the baseline');
   must('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=./packages/*'], { cwd: clone });
-  must('pnpm', ['-r', '--filter=./packages/*', 'publish', '--access', 'public', '--no-git-checks', '--registry', registry], { cwd: clone });
+  must(
+    'pnpm',
+    ['-r', '--filter=./packages/*', 'publish', '--access', 'public', '--no-git-checks', '--registry', registry],
+    { cwd: clone },
+  );
   const baseline = JSON.parse(readFileSync(join(clone, 'packages/core/package.json'), 'utf8')).version;
   check(baseline === '0.1.0', `baseline is 0.1.0 (the rehearsal's version arithmetic starts there; it is ${baseline})`);
   await expectRegistry(registry, '0.1.0', '^0.1.0');
@@ -220,7 +241,10 @@ async function main() {
   step('the release script runs the tests first, and a failure publishes nothing');
   const head = must('git', ['rev-parse', 'HEAD'], { cwd: clone }).trim();
   run = release(registry, 'echo the-tests-ran && exit 3');
-  check(run.status === 1 && run.out.includes('the-tests-ran') && run.out.includes('the tests failed'), 'failing tests stop the release');
+  check(
+    run.status === 1 && run.out.includes('the-tests-ran') && run.out.includes('the tests failed'),
+    'failing tests stop the release',
+  );
   check(must('git', ['rev-parse', 'HEAD'], { cwd: clone }).trim() === head, 'nothing was committed');
   check(must('git', ['status', '--porcelain'], { cwd: clone }).trim() === '', 'nothing was changed');
   await expectRegistry(registry, '0.1.0', '^0.1.0');
@@ -247,9 +271,15 @@ async function main() {
     '@sessionfactory/mysql@^0.1',
     'kysely@^0.29',
   ]);
-  check(old.install.status === 0, `npm i on the 0.1 line after a core minor resolves\n${old.install.status === 0 ? '' : old.install.out}`);
+  check(
+    old.install.status === 0,
+    `npm i on the 0.1 line after a core minor resolves\n${old.install.status === 0 ? '' : old.install.out}`,
+  );
   const oldVersions = installedVersions(old.dir);
-  check(Object.values(oldVersions).every((v) => v === '0.1.1'), `the 0.1 line installs 0.1.1 everywhere: ${JSON.stringify(oldVersions)}`);
+  check(
+    Object.values(oldVersions).every((v) => v === '0.1.1'),
+    `the 0.1 line installs 0.1.1 everywhere: ${JSON.stringify(oldVersions)}`,
+  );
   smoke(old.dir, ['sqlite']);
 
   step('a fresh app on the latest release: npm i core + each adapter + kysely');
@@ -261,16 +291,49 @@ async function main() {
     'kysely',
     'typescript@5.9.3',
     '@types/node@24',
+    'esbuild@0.28.2',
   ]);
-  check(latest.install.status === 0, `npm i of the latest release\n${latest.install.status === 0 ? '' : latest.install.out}`);
+  check(
+    latest.install.status === 0,
+    `npm i of the latest release\n${latest.install.status === 0 ? '' : latest.install.out}`,
+  );
   const latestVersions = installedVersions(latest.dir);
-  check(Object.values(latestVersions).every((v) => v === '0.2.0'), `latest installs 0.2.0 everywhere: ${JSON.stringify(latestVersions)}`);
+  check(
+    Object.values(latestVersions).every((v) => v === '0.2.0'),
+    `latest installs 0.2.0 everywhere: ${JSON.stringify(latestVersions)}`,
+  );
   smoke(latest.dir, ['sqlite', 'postgres', 'mysql']);
 
   step('the published types check in a fresh app with skipLibCheck off (no TS7016)');
-  for (const file of ['types-check.ts', 'tsconfig.json']) copyFileSync(join(repoRoot, 'scripts/rehearsal', file), join(latest.dir, file));
-  const tsc = sh(process.execPath, [join(latest.dir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: latest.dir });
+  for (const file of ['types-check.ts', 'tsconfig.json'])
+    copyFileSync(join(repoRoot, 'scripts/rehearsal', file), join(latest.dir, file));
+  const tsc = sh(process.execPath, [join(latest.dir, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], {
+    cwd: latest.dir,
+  });
   check(tsc.status === 0, `tsc --noEmit with skipLibCheck: false\n${tsc.out}`);
+
+  step('an app bundled with esbuild runs on each database, with no node_modules but the native addon');
+  for (const file of ['app.mjs', 'sync-worker.mjs', 'build.mjs']) {
+    copyFileSync(join(repoRoot, 'scripts/rehearsal/bundle', file), join(latest.dir, file));
+  }
+  must(process.execPath, ['build.mjs'], { cwd: latest.dir });
+  const deployed = join(work, 'bundled');
+  cpSync(join(latest.dir, 'dist'), deployed, { recursive: true });
+  cpSync(join(latest.dir, 'node_modules/better-sqlite3'), join(deployed, 'node_modules/better-sqlite3'), {
+    recursive: true,
+    dereference: true,
+  });
+  for (const database of Object.keys(DATABASES)) {
+    const bundled = sh(process.execPath, ['app.js'], {
+      cwd: deployed,
+      env: { ...env, DATABASE_URL: DATABASES[database](deployed) },
+      timeout: 120_000,
+    });
+    check(
+      bundled.status === 0 && bundled.out.includes(`bundled ok ${database}`),
+      `the bundled app on ${database}\n${bundled.status === 0 ? '' : bundled.out}`,
+    );
+  }
 
   step(`done: release rehearsal passed in ${Math.round((Date.now() - started) / 1000)} s`);
 }
@@ -284,7 +347,8 @@ try {
   status = 1;
 } finally {
   stopRegistry();
-  if (registryProcess && registryProcess.exitCode === null) await new Promise((resolve) => registryProcess.once('exit', resolve));
+  if (registryProcess && registryProcess.exitCode === null)
+    await new Promise((resolve) => registryProcess.once('exit', resolve));
   if (process.env.KEEP_REHEARSAL) console.log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }

@@ -7,10 +7,20 @@ const table = `smoke_${process.pid}_${Date.now().toString(36)}`;
 const sf = await openSessionFactory();
 try {
   await sf.connection(async (db) => {
-    await db.schema.createTable(table).addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('name', 'varchar(50)').execute();
+    await db.schema
+      .createTable(table)
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('name', 'varchar(50)')
+      .execute();
   });
   await sf.session(async (tx) => {
-    await tx.insertInto(table).values([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]).execute();
+    await tx
+      .insertInto(table)
+      .values([
+        { id: 1, name: 'a' },
+        { id: 2, name: 'b' },
+      ])
+      .execute();
   });
   let raised;
   try {

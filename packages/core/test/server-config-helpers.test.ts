@@ -8,6 +8,7 @@ import {
   checkStringOption,
   type DriverConnection,
   describeServer,
+  findAdapterExport,
   invalidOption,
   invalidUrlParameter,
   isConnectionExceptionState,
@@ -15,6 +16,7 @@ import {
   isPlainObject,
   parseBooleanParameter,
   parseWholeNumberParameter,
+  provideAdapterModules,
   resolveWorkerModule,
   type ServerTarget,
   SOCKET_ERROR_CODES,
@@ -237,5 +239,16 @@ describe('resolveWorkerModule', () => {
       capabilities,
     });
     expect(support.workerSpec?.module).toBe(new URL('../dist/index.js', import.meta.url).href);
+  });
+});
+
+describe('adapter modules handed over (bundled applications)', () => {
+  it('findAdapterExport takes the first module exporting the function, then provided ones', () => {
+    const a = { postgres: () => 'a' };
+    const b = { postgres: () => 'b', mysql: () => 'b' };
+    expect(findAdapterExport('postgres', [{ sqlite: 1 }, a, b])).toBe(a.postgres);
+    expect(findAdapterExport('mysql', [a])).toBeUndefined();
+    provideAdapterModules(b);
+    expect(findAdapterExport('mysql', [a])).toBe(b.mysql);
   });
 });

@@ -14,7 +14,9 @@ import { type AdapterModule, provideAdapterModules } from '../util/adapter-modul
  * await runSyncWorker({ adapterModules: [pg] })
  * ```
  */
-export async function runSyncWorker(options: { readonly adapterModules?: readonly AdapterModule[] } = {}): Promise<void> {
+export async function runSyncWorker(
+  options: { readonly adapterModules?: readonly AdapterModule[] } = {},
+): Promise<void> {
   provideAdapterModules(...(options.adapterModules ?? []));
   await import('./sync-worker.js');
 }

@@ -2,5 +2,5 @@
 // first: refuses an older Node.js before anything else runs
 import '../util/node-guard.js';
 
-export type { AdapterModule } from '../util/adapter-modules.js';
 export { runSyncWorker } from '../sync/run-sync-worker.js';
+export type { AdapterModule } from '../util/adapter-modules.js';
