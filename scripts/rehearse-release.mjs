@@ -31,7 +31,7 @@ let registryProcess;
 const step = (text) => console.log(`\n== rehearsal (${Math.round((Date.now() - started) / 1000)} s): ${text}`);
 function check(ok, text) {
   if (!ok) throw new Error(`rehearsal: ${text}`);
-  console.log(`ok   ${text}`);
+  console.log(`ok   ${text.trimEnd()}`);
 }
 
 // Child processes run as a user's would: the real node binary first on PATH (npm's shebang
