@@ -12,7 +12,9 @@ await build({
   format: 'esm',
   target: 'node22',
   external: ['better-sqlite3', 'pg-native'],
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as topLevelCreateRequire } from 'node:module'; const require = topLevelCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 writeFileSync('dist/package.json', '{ "type": "module" }\n');
