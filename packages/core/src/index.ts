@@ -64,5 +64,5 @@ export type {
   SyncRunResult,
   SyncSession,
 } from './session/session-types.js';
-export { assertNodeVersion, NODE_FLOOR, nodeVersionProblem } from './util/node-floor.js';
 export { type AdapterModule, findAdapterExport, provideAdapterModules } from './util/adapter-modules.js';
+export { assertNodeVersion, NODE_FLOOR, nodeVersionProblem } from './util/node-floor.js';

@@ -8,7 +8,6 @@ import {
   checkStringOption,
   type DriverConnection,
   describeServer,
-  findAdapterExport,
   invalidOption,
   invalidUrlParameter,
   isConnectionExceptionState,
@@ -16,14 +15,18 @@ import {
   isPlainObject,
   parseBooleanParameter,
   parseWholeNumberParameter,
-  provideAdapterModules,
   resolveWorkerModule,
   type ServerTarget,
   SOCKET_ERROR_CODES,
   watchConnectionLoss,
   workerBridgeSupport,
 } from '../src/adapter/index.js';
-import { type AdapterCapabilities, ConfigurationError } from '../src/index.js';
+import {
+  type AdapterCapabilities,
+  ConfigurationError,
+  findAdapterExport,
+  provideAdapterModules,
+} from '../src/index.js';
 
 describe('describeServer', () => {
   const cases: readonly [string, ServerTarget, string][] = [
