@@ -42,7 +42,8 @@ const CONCURRENT_TRANSFERS = 20;
 
 async function main(): Promise<number> {
   const checks = new Checks();
-  const url = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  // `DATABASE_URL=` (empty) counts as unset, as in most tools: `||`, not `??`.
+  const url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
   console.log('sessionfactory ledger example');
 
   // 1. One line picks the database: the URL's scheme selects the adapter package.

@@ -13,6 +13,9 @@ const dir = mkdtempSync(join(tmpdir(), 'ledger-main-'));
 function runMain(databaseUrl: string) {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl };
   delete env.LEDGER_ECHO;
+  // as a user runs it: the workspace's node shim sets NODE_PATH, which would let the app
+  // import packages it does not declare
+  delete env.NODE_PATH;
   return spawnSync(process.execPath, ['dist/main.js'], { cwd: appDir, env, encoding: 'utf8', timeout: 60_000 });
 }
 
@@ -57,6 +60,13 @@ describe('dist/main.js', () => {
     const run = runMain(`sqlite:${join(dir, 'ledger.db')}`);
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/\d+ checks passed, 0 failed/);
+  });
+
+  it('DATABASE_URL= (empty) counts as unset: runs on the default SQLite file', () => {
+    const run = runMain('');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`Database: sqlite at ${join(tmpdir(), 'sessionfactory-ledger.db')}`);
   });
 
   it('exits non-zero and says why when the database cannot be opened', () => {

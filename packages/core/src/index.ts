@@ -1,3 +1,6 @@
+// first: refuses an older Node.js before anything else runs
+import './util/node-guard.js';
+
 // The application API of @sessionfactory/core. Adapter authors find the SPI and its helpers
 // in '@sessionfactory/core/adapter'; tests find the fake adapter in '@sessionfactory/core/testing'.
 export type { AdapterCapabilities, DialectName, IsolationLevel } from './adapter/adapter.js';
@@ -43,7 +46,7 @@ export type {
 } from './events/event-types.js';
 export { createSessionFactory } from './factory/create-session-factory.js';
 export type { FactoryOptions } from './factory/factory-options.js';
-export { openSessionFactory } from './factory/open-session-factory.js';
+export { type OpenSessionFactoryOptions, openSessionFactory } from './factory/open-session-factory.js';
 export type { PingResult, SessionFactory } from './factory/session-factory.js';
 export type { PoolOptions, PoolStats } from './pool/pool-options.js';
 export {
@@ -61,3 +64,5 @@ export type {
   SyncRunResult,
   SyncSession,
 } from './session/session-types.js';
+export { type AdapterModule, findAdapterExport, provideAdapterModules } from './util/adapter-modules.js';
+export { assertNodeVersion, NODE_FLOOR, nodeVersionProblem } from './util/node-floor.js';

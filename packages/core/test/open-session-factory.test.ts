@@ -107,6 +107,49 @@ describe('openSessionFactory success and ping', () => {
     await sf.close();
   });
 
+  it('DATABASE_URL= (empty) counts as unset: says to set DATABASE_URL', async () => {
+    vi.stubEnv('DATABASE_URL', '');
+    const error = await rejection(openSessionFactory());
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toMatch(/No database URL.*set DATABASE_URL/);
+  });
+
+  it('an empty URL counts as not given: DATABASE_URL is used', async () => {
+    installFakePackages();
+    vi.stubEnv('DATABASE_URL', 'mysql://app@db/shop');
+    const sf = await openSessionFactory('');
+    expect(imported).toHaveBeenCalledWith('@sessionfactory/mysql');
+    await sf.close();
+  });
+
+  it('adapterModules: the handed module is used and no package is imported (bundled apps)', async () => {
+    const made: FakeAdapter[] = [];
+    const pg = {
+      postgres: vi.fn((_url: string): Adapter => {
+        const adapter = fakeAdapter();
+        made.push(adapter);
+        adapters.push(adapter);
+        return adapter;
+      }),
+    };
+    const sf = await openSessionFactory('postgres://app@db/shop', { adapterModules: [{ sqlite: vi.fn() }, pg] });
+    expect(pg.postgres).toHaveBeenCalledWith('postgres://app@db/shop');
+    expect(imported).not.toHaveBeenCalled();
+    await sf.session(async () => {});
+    expect(made[0]!.statements).toEqual([BEGIN, COMMIT]);
+    await sf.close();
+  });
+
+  it('without adapterModules, a package that cannot be imported says how to hand it over', async () => {
+    imported.mockImplementation(async (name: string) => {
+      throw notFound(name);
+    });
+    const error = await rejection(openSessionFactory('mysql://app@db/shop', { adapterModules: [{ sqlite: vi.fn() }] }));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toContain('npm i @sessionfactory/mysql');
+    expect(error.message).toContain('adapterModules');
+  });
+
   it('uses DATABASE_URL when no URL is given', async () => {
     installFakePackages();
     vi.stubEnv('DATABASE_URL', 'mysql://app@db/shop');

@@ -15,12 +15,18 @@ import {
   isPlainObject,
   parseBooleanParameter,
   parseWholeNumberParameter,
+  resolveWorkerModule,
   type ServerTarget,
   SOCKET_ERROR_CODES,
   watchConnectionLoss,
   workerBridgeSupport,
 } from '../src/adapter/index.js';
-import { type AdapterCapabilities, ConfigurationError } from '../src/index.js';
+import {
+  type AdapterCapabilities,
+  ConfigurationError,
+  findAdapterExport,
+  provideAdapterModules,
+} from '../src/index.js';
 
 describe('describeServer', () => {
   const cases: readonly [string, ServerTarget, string][] = [
@@ -212,5 +218,40 @@ describe('connection loss', () => {
     expect(SOCKET_ERROR_CODES.has('ER_DUP_ENTRY')).toBe(false);
     expect(['08000', '08006', '08P01'].every(isConnectionExceptionState)).toBe(true);
     expect([undefined, 8, '', '57P01', '23505'].some(isConnectionExceptionState)).toBe(false);
+  });
+});
+
+describe('resolveWorkerModule', () => {
+  it("resolves a package's own name from inside it to its entry's file URL", () => {
+    const from = new URL('../src/index.ts', import.meta.url).href;
+    expect(resolveWorkerModule('@sessionfactory/core', from)).toBe(new URL('../dist/index.js', import.meta.url).href);
+  });
+
+  it('keeps the name when it cannot be resolved from there (a bundled application)', () => {
+    expect(resolveWorkerModule('@acme/not-installed', import.meta.url)).toBe('@acme/not-installed');
+  });
+
+  it('workerBridgeSupport puts the resolved URL in the spec when given resolveFrom', () => {
+    const capabilities = { sync: 'worker' } as unknown as AdapterCapabilities;
+    const from = new URL('../src/index.ts', import.meta.url).href;
+    const support = workerBridgeSupport({
+      module: '@sessionfactory/core',
+      resolveFrom: from,
+      exportName: 'x',
+      input: 'u',
+      capabilities,
+    });
+    expect(support.workerSpec?.module).toBe(new URL('../dist/index.js', import.meta.url).href);
+  });
+});
+
+describe('adapter modules handed over (bundled applications)', () => {
+  it('findAdapterExport takes the first module exporting the function, then provided ones', () => {
+    const a = { postgres: () => 'a' };
+    const b = { postgres: () => 'b', mysql: () => 'b' };
+    expect(findAdapterExport('postgres', [{ sqlite: 1 }, a, b])).toBe(a.postgres);
+    expect(findAdapterExport('mysql', [a])).toBeUndefined();
+    provideAdapterModules(b);
+    expect(findAdapterExport('mysql', [a])).toBe(b.mysql);
   });
 });

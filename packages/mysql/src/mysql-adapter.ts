@@ -30,6 +30,7 @@ export function mysql(urlOrConfig: string | MysqlConfig): Adapter {
     // Functions in driverOptions (typeCast, stream, ...) cannot reach a worker: sync scopes are then off.
     ...workerBridgeSupport({
       module: '@sessionfactory/mysql',
+      resolveFrom: import.meta.url,
       exportName: 'mysql',
       input: urlOrConfig,
       capabilities: mysqlCapabilities,

@@ -31,6 +31,7 @@ export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
     // A config holding functions (custom type parsers, a password callback) cannot be rebuilt in a worker.
     ...workerBridgeSupport({
       module: '@sessionfactory/pg',
+      resolveFrom: import.meta.url,
       exportName: 'postgres',
       input: urlOrConfig,
       capabilities: postgresCapabilities,

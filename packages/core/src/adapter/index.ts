@@ -1,3 +1,6 @@
+// first: refuses an older Node.js before anything else runs
+import '../util/node-guard.js';
+
 // The adapter-author API of @sessionfactory/core: the SPI an adapter implements, and the
 // helpers the bundled adapters share (config and URL parsing, cancel, connection loss,
 // error conversion). Applications import from '@sessionfactory/core' instead.

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { AdapterCapabilities, WorkerSpec } from './adapter.js';
 import { isPlainObject } from './config-checks.js';
 
@@ -30,6 +32,34 @@ export interface WorkerBridgeSupport {
   readonly workerSpec?: WorkerSpec;
 }
 
+const resolvedModules = new Map<string, string>();
+
+/**
+ * The `file:` URL of package `name` as seen from `from` (a module URL, usually the adapter's
+ * own `import.meta.url`, where `name` is the adapter's own package name: Node resolves a
+ * package's own name from inside it). `name` unchanged when it cannot be resolved from
+ * there (a bundled application): the worker then imports it by name.
+ *
+ * @example
+ * ```ts
+ * resolveWorkerModule('@sessionfactory/pg', import.meta.url)
+ * // 'file:///app/node_modules/@sessionfactory/pg/dist/index.js'
+ * ```
+ */
+export function resolveWorkerModule(name: string, from: string): string {
+  const key = `${name}\0${from}`;
+  let resolved = resolvedModules.get(key);
+  if (resolved === undefined) {
+    try {
+      resolved = pathToFileURL(createRequire(from).resolve(name)).href;
+    } catch {
+      resolved = name;
+    }
+    resolvedModules.set(key, resolved);
+  }
+  return resolved;
+}
+
 /**
  * Decides whether core's worker thread can rebuild an adapter by calling
  * `(await import(module))[exportName](input)` again: only when `input` is plain data (see
@@ -37,23 +67,31 @@ export interface WorkerBridgeSupport {
  * no spec and `capabilities.sync: false`, so `syncSession` fails clearly instead of running
  * with a different configuration. Spread the result into the adapter.
  *
+ * Pass `resolveFrom: import.meta.url` so the worker imports the adapter by its resolved file
+ * URL (see {@link resolveWorkerModule}): the worker runs from core's folder, from where a
+ * strict install (pnpm) does not show the adapter package.
+ *
  * @example
  * ```ts
  * const adapter: Adapter = {
  *   dialect: 'postgres',
- *   ...workerBridgeSupport({ module: '@sessionfactory/pg', exportName: 'postgres', input: urlOrConfig,
- *     capabilities: postgresCapabilities }),
+ *   ...workerBridgeSupport({ module: '@sessionfactory/pg', resolveFrom: import.meta.url,
+ *     exportName: 'postgres', input: urlOrConfig, capabilities: postgresCapabilities }),
  *   // ...
  * }
  * ```
  */
 export function workerBridgeSupport(options: {
   readonly module: string;
+  /** A module URL to resolve `module` from (the adapter's `import.meta.url`). */
+  readonly resolveFrom?: string;
   readonly exportName: string;
   readonly input: unknown;
   readonly capabilities: AdapterCapabilities;
 }): WorkerBridgeSupport {
-  const { module, exportName, input, capabilities } = options;
+  const { exportName, input, capabilities } = options;
   if (!isPlainData(input)) return { capabilities: { ...capabilities, sync: false } };
+  const module =
+    options.resolveFrom === undefined ? options.module : resolveWorkerModule(options.module, options.resolveFrom);
   return { capabilities, workerSpec: { module, exportName, args: [structuredClone(input)] } };
 }

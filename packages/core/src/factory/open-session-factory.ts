@@ -1,6 +1,7 @@
 import type { Adapter } from '../adapter/adapter.js';
 import { ConfigurationError } from '../errors/error-classes.js';
 import { redactPassword } from '../errors/redact.js';
+import { type AdapterModule, findAdapterExport } from '../util/adapter-modules.js';
 import { importPackage } from '../util/import-package.js';
 import { createSessionFactory } from './create-session-factory.js';
 import type { FactoryOptions } from './factory-options.js';
@@ -16,19 +17,38 @@ const ADAPTERS: Readonly<Record<string, { readonly pkg: string; readonly exportN
   file: { pkg: '@sessionfactory/sqlite', exportName: 'sqlite' },
 };
 
+/** `FactoryOptions`, plus what only `openSessionFactory` needs. */
+export interface OpenSessionFactoryOptions extends FactoryOptions {
+  /**
+   * Adapter modules to use instead of importing the adapter package by name, which a bundled
+   * application cannot do: `import * as pg from '@sessionfactory/pg'`, then
+   * `{ adapterModules: [pg] }`. The URL's scheme still picks which one.
+   */
+  readonly adapterModules?: readonly AdapterModule[];
+}
+
 /**
  * Opens a factory from a URL (or `DATABASE_URL`): picks the adapter package by scheme,
  * connects and pings once, then resolves. Swapping databases is swapping the URL.
  *
  * @example
  * ```ts
- * const sf = await openSessionFactory<DB>(process.env.DATABASE_URL ?? 'sqlite:ledger.db')
+ * const sf = await openSessionFactory<DB>(process.env.DATABASE_URL || 'sqlite:ledger.db')
  * // postgres://... -> @sessionfactory/pg, mysql://... -> @sessionfactory/mysql
+ *
+ * // in a bundled application, hand the adapter modules over:
+ * import * as pg from '@sessionfactory/pg'
+ * const sf = await openSessionFactory<DB>(url, { adapterModules: [pg] })
  * ```
  */
-export async function openSessionFactory<DB>(url?: string, options?: FactoryOptions): Promise<SessionFactory<DB>> {
-  const target = url ?? process.env.DATABASE_URL;
-  if (target === undefined || target === '') {
+export async function openSessionFactory<DB>(
+  url?: string,
+  options?: OpenSessionFactoryOptions,
+): Promise<SessionFactory<DB>> {
+  const { adapterModules = [], ...factoryOptions } = options ?? {};
+  // An empty string (`DATABASE_URL=` in a shell or .env file) counts as unset.
+  const target = url || process.env.DATABASE_URL || undefined;
+  if (target === undefined) {
     throw new ConfigurationError(
       'No database URL: pass one to openSessionFactory(url) or set DATABASE_URL (e.g. postgres://user@host/db, mysql://user@host/db, sqlite:app.db).',
     );
@@ -42,17 +62,9 @@ export async function openSessionFactory<DB>(url?: string, options?: FactoryOpti
         .join(', ')} (or ":memory:").`,
     );
   }
-  const module = await importPackage(entry.pkg).catch((error: unknown) => {
-    throw new ConfigurationError(
-      `The ${scheme}: URL needs the adapter package ${entry.pkg}, which is not installed. Install it: npm i ${entry.pkg}`,
-      { cause: error },
-    );
-  });
-  const makeAdapter = module[entry.exportName] as ((url: string) => Adapter) | undefined;
-  if (typeof makeAdapter !== 'function') {
-    throw new ConfigurationError(`${entry.pkg} does not export ${entry.exportName}(); install a matching version.`);
-  }
-  const factory = createSessionFactory<DB>(makeAdapter(target), options);
+  const makeAdapter = (findAdapterExport(entry.exportName, adapterModules) ??
+    (await importAdapterExport(entry.pkg, entry.exportName, scheme as string))) as (url: string) => Adapter;
+  const factory = createSessionFactory<DB>(makeAdapter(target), options === undefined ? undefined : factoryOptions);
   try {
     await factory.ping();
   } catch (error) {
@@ -60,4 +72,19 @@ export async function openSessionFactory<DB>(url?: string, options?: FactoryOpti
     throw error;
   }
   return factory;
+}
+
+async function importAdapterExport(pkg: string, exportName: string, scheme: string): Promise<unknown> {
+  const module = await importPackage(pkg).catch((error: unknown) => {
+    throw new ConfigurationError(
+      `The ${scheme}: URL needs the adapter package ${pkg}, which is not installed. Install it: npm i ${pkg} ` +
+        `(in a bundled application, pass it: openSessionFactory(url, { adapterModules: [await import('${pkg}')] }))`,
+      { cause: error },
+    );
+  });
+  const makeAdapter = module[exportName];
+  if (typeof makeAdapter !== 'function') {
+    throw new ConfigurationError(`${pkg} does not export ${exportName}(); install a matching version.`);
+  }
+  return makeAdapter;
 }

@@ -52,7 +52,8 @@ export class WorkerHandle {
   constructor(spec: WorkerSpec, options: WorkerHandleOptions) {
     if (!existsSync(fileURLToPath(WORKER_ENTRY))) {
       throw new ConfigurationError(
-        `sync worker entry not found at ${fileURLToPath(WORKER_ENTRY)}: the worker bridge runs from the built package (dist)`,
+        `sync worker entry not found at ${fileURLToPath(WORKER_ENTRY)}: the worker bridge runs from the built package (dist); ` +
+          'a bundled application bundles a worker entry that calls runSyncWorker() from @sessionfactory/core/worker to sync-worker.js beside its bundle',
       );
     }
     this.#spec = spec;

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import type {
   Adapter,
@@ -83,7 +83,7 @@ export function fakeAdapter(options: FakeAdapterOptions = {}): FakeAdapter {
   };
 
   const open = (): DriverConnection => {
-    const db = new DatabaseSync(file);
+    const db = new (nodeSqlite().DatabaseSync)(file);
     db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 0; PRAGMA foreign_keys = ON');
     const connection = new FakeConnection(connections.length + 1, db, statements, faults);
     connections.push(connection);
@@ -202,4 +202,12 @@ function columnsOf(subject: string): { table?: string; column?: string } {
   const [first] = columns;
   if (!first) return {};
   return columns.length === 1 ? first : first.table === undefined ? {} : { table: first.table };
+}
+
+/**
+ * node:sqlite, loaded when the first fake connection opens rather than by a static import: a
+ * Node.js without it then fails at import with the version check's message, not a link error.
+ */
+function nodeSqlite(): typeof import('node:sqlite') {
+  return createRequire(import.meta.url)('node:sqlite') as typeof import('node:sqlite');
 }

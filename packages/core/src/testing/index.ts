@@ -1,3 +1,6 @@
+// first: refuses an older Node.js (node:sqlite below needs it) before anything else runs
+import '../util/node-guard.js';
+
 export { classifyFakeError, type FakeAdapter, type FakeAdapterOptions, fakeAdapter } from './fake-adapter.js';
 export { FakeConnection } from './fake-connection.js';
 export { FakeDriverError } from './fake-error.js';
