@@ -15,6 +15,7 @@ export {
   DeadlockError,
   ERROR_CLASSES,
   type ErrorClass,
+  ExclusionViolationError,
   FactoryClosedError,
   ForeignKeyViolationError,
   LockTimeoutError,

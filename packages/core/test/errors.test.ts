@@ -3,6 +3,7 @@ import { errorFromJSON, isConnectionLost, redactPassword, toSessionFactoryError 
 import {
   AuthenticationError,
   CheckViolationError,
+  ExclusionViolationError,
   ConfigurationError,
   ConnectionError,
   DatabaseError,
@@ -44,6 +45,7 @@ const EXPECTED = {
   FOREIGN_KEY_VIOLATION: ForeignKeyViolationError,
   NOT_NULL_VIOLATION: NotNullViolationError,
   CHECK_VIOLATION: CheckViolationError,
+  EXCLUSION_VIOLATION: ExclusionViolationError,
   SERIALIZATION_FAILURE: SerializationFailureError,
   DEADLOCK: DeadlockError,
   LOCK_TIMEOUT: LockTimeoutError,

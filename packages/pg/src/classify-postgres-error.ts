@@ -1,4 +1,9 @@
-import { type ErrorClassification, isConnectionExceptionState, SOCKET_ERROR_CODES } from '@sessionfactory/core/adapter';
+import {
+  type ErrorClassification,
+  isConnectionExceptionState,
+  isTlsHandshakeError,
+  SOCKET_ERROR_CODES,
+} from '@sessionfactory/core/adapter';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
 import { keyColumnFromDetail } from './key-column-from-detail.js';
 import { CONNECTION_LOST_MESSAGES, SQLSTATE_CODES } from './sqlstate-codes.js';
@@ -17,8 +22,8 @@ interface DriverErrorFields {
 }
 
 /**
- * Says what a `pg` error is: SQLSTATE first (`error.code`), then Node socket codes, then
- * pg's own message text. Returns `undefined` for values that are not database errors, so
+ * Says what a `pg` error is: SQLSTATE first (`error.code`), then Node socket and TLS codes, then
+ * pg's own message text (a server without TLS, a connect timeout). Returns `undefined` for values that are not database errors, so
  * core leaves them alone.
  *
  * @example
@@ -48,7 +53,7 @@ export function classifyPostgresError(error: unknown): ErrorClassification | und
       ...(typed === 'CONNECTION' ? { connectionLost: true } : {}),
     };
   }
-  if (code !== undefined && SOCKET_ERROR_CODES.has(code)) {
+  if ((code !== undefined && SOCKET_ERROR_CODES.has(code)) || isTlsHandshakeError(error)) {
     return { code: 'CONNECTION', ...original, connectionLost: true };
   }
   if (message !== undefined && CONNECTION_LOST_MESSAGES.some((text) => message.includes(text))) {

@@ -10,6 +10,7 @@ export const SQLSTATE_CODES: Readonly<Record<string, ErrorCode>> = {
   '23503': 'FOREIGN_KEY_VIOLATION',
   '23502': 'NOT_NULL_VIOLATION',
   '23514': 'CHECK_VIOLATION',
+  '23P01': 'EXCLUSION_VIOLATION',
   '40001': 'SERIALIZATION_FAILURE',
   '40P01': 'DEADLOCK',
   '55P03': 'LOCK_TIMEOUT',
@@ -41,4 +42,6 @@ export const CONNECTION_LOST_MESSAGES: readonly string[] = [
   'Client was closed and is not queryable',
   'Connection terminated due to connection timeout',
   'Connection terminated',
+  // pg's connectionTimeoutMillis destroys the socket with this error when the connect takes too long.
+  'timeout expired',
 ];

@@ -1,4 +1,5 @@
-import { invalidOption, invalidUrlParameter } from './config-problem.js';
+import { adapterConfigError, invalidOption, invalidUrlParameter } from './config-problem.js';
+import { findControlCharacter } from './control-characters.js';
 
 // Each check returns the value it accepted, typed, or throws a ConfigurationError naming the
 // option (or URL parameter), the value and what is allowed.
@@ -20,7 +21,9 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 /**
- * Accepts a string option: non-empty unless `allowEmpty`; `undefined` when absent.
+ * Accepts a string option: non-empty unless `allowEmpty`, and without control characters (see
+ * {@link findControlCharacter}: they could inject fields into a connection handshake);
+ * `undefined` when absent.
  *
  * @example
  * ```ts
@@ -36,8 +39,28 @@ export function checkStringOption(
   { allowEmpty = false }: { readonly allowEmpty?: boolean } = {},
 ): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'string' && (allowEmpty || value !== '')) return value;
+  if (typeof value === 'string' && (allowEmpty || value !== '')) return refuseControlCharacters(dialect, option, value);
   throw invalidOption(dialect, option, value, allowEmpty ? 'a string' : 'a non-empty string');
+}
+
+/**
+ * Returns `value` unless it contains a control character (NUL, newline, ...), which connection
+ * settings may never carry; then throws a `ConfigurationError` naming the option and the
+ * character (never the value, which may be a password).
+ *
+ * @example
+ * ```ts
+ * refuseControlCharacters('postgres', 'applicationName', 'api')          // 'api'
+ * refuseControlCharacters('postgres', 'database', 'shop\u0000options=-c') // throws: ... contains the control character U+0000 ...
+ * ```
+ */
+export function refuseControlCharacters(dialect: string, option: string, value: string): string {
+  const found = findControlCharacter(value);
+  if (found === undefined) return value;
+  throw adapterConfigError(
+    dialect,
+    `invalid option "${option}": contains the control character ${found}; control characters are not allowed in connection settings`,
+  );
 }
 
 /**

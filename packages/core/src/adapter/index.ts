@@ -5,7 +5,7 @@ import '../util/node-guard.js';
 // helpers the bundled adapters share (config and URL parsing, cancel, connection loss,
 // error conversion). Applications import from '@sessionfactory/core' instead.
 
-export { redactPassword } from '../errors/redact.js';
+export { hideSecrets, redactPassword, redactSecrets } from '../errors/redact.js';
 export { errorFromJSON, isConnectionLost, toSessionFactoryError } from '../errors/to-session-factory-error.js';
 export type { SyncConnection } from '../sync/sync-connection.js';
 export * from './adapter.js';
@@ -14,6 +14,7 @@ export * from './config-checks.js';
 export * from './config-problem.js';
 export * from './connection-loss.js';
 export * from './connection-url.js';
+export * from './control-characters.js';
 export * from './describe-server.js';
 export * from './server-config.js';
 export * from './worker-support.js';

@@ -1,4 +1,4 @@
-import { checkIntegerOption, checkStringOption, isPlainObject } from './config-checks.js';
+import { checkIntegerOption, checkStringOption, isPlainObject, refuseControlCharacters } from './config-checks.js';
 import { adapterConfigError, invalidOption } from './config-problem.js';
 import { type ConnectionUrl, parseConnectionUrl } from './connection-url.js';
 import { describeServer } from './describe-server.js';
@@ -116,7 +116,8 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * way for every dialect: a URL string or a plain config object with known keys only; the URL's
  * parts and query parameters, with the config object's fields over them; host, port, user,
  * password, database, ssl and connectTimeoutMs type-checked; defaults and required parts applied;
- * `driverOptions` a plain object without reserved keys. Every problem is a `ConfigurationError`
+ * `driverOptions` a plain object without reserved keys; no control characters in any string that
+ * reaches the server. Every problem is a `ConfigurationError`
  * that names the option, the value (never a password) and what is allowed.
  *
  * @example
@@ -229,6 +230,9 @@ function checkDriverOptions(value: unknown, spec: LooseSpec): Record<string, unk
   const { dialect, driverOptions } = spec;
   if (value === undefined) return undefined;
   if (!isPlainObject(value)) throw invalidOption(dialect, 'driverOptions', value, driverOptions.expected);
+  for (const [key, option] of Object.entries(value)) {
+    if (typeof option === 'string') refuseControlCharacters(dialect, `driverOptions.${key}`, option);
+  }
   for (const [key, replacement] of Object.entries(driverOptions.reserved ?? {})) {
     if (key in value) {
       throw adapterConfigError(

@@ -56,6 +56,14 @@ export class CheckViolationError extends SessionFactoryError {
   override readonly code: ErrorCode = 'CHECK_VIOLATION';
 }
 
+/**
+ * An exclusion constraint was violated (Postgres `EXCLUDE USING gist (...)`, SQLSTATE 23P01):
+ * the row conflicts with an existing one, e.g. two overlapping bookings. `constraint` names it.
+ */
+export class ExclusionViolationError extends SessionFactoryError {
+  override readonly code: ErrorCode = 'EXCLUSION_VIOLATION';
+}
+
 /** The transaction could not be serialized; run it again. */
 export class SerializationFailureError extends SessionFactoryError {
   override readonly code: ErrorCode = 'SERIALIZATION_FAILURE';
@@ -140,6 +148,7 @@ export const ERROR_CLASSES: Readonly<Record<ErrorCode, ErrorClass>> = {
   FOREIGN_KEY_VIOLATION: ForeignKeyViolationError,
   NOT_NULL_VIOLATION: NotNullViolationError,
   CHECK_VIOLATION: CheckViolationError,
+  EXCLUSION_VIOLATION: ExclusionViolationError,
   SERIALIZATION_FAILURE: SerializationFailureError,
   DEADLOCK: DeadlockError,
   LOCK_TIMEOUT: LockTimeoutError,

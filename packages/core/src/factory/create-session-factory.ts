@@ -165,7 +165,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     if (typeof fn !== 'function')
       return Promise.reject(new TypeError('sf.session(fn): fn must be a function (tx) => Promise'));
     try {
-      if (options) checkSessionOptions(options);
+      checkSessionOptions(options, 'session');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -184,7 +184,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    */
   begin(options?: Omit<SessionOptions, 'retry'>): Promise<ManagedSession<DB>> {
     try {
-      if (options) checkSessionOptions(options);
+      checkSessionOptions(options, 'begin');
     } catch (error) {
       return Promise.reject(error);
     }
@@ -221,7 +221,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    */
   syncSession<T>(fn: (tx: SyncSession<DB>) => T, options?: Omit<SessionOptions, 'signal' | 'retry'>): T {
     if (typeof fn !== 'function') throw new TypeError('sf.syncSession(fn): fn must be a function (tx) => value');
-    if (options) checkSessionOptions(options);
+    checkSessionOptions(options, 'syncSession');
     return this.#sync.run(fn as (tx: SyncSession<any>) => T, options);
   }
 

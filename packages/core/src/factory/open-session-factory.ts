@@ -45,6 +45,11 @@ export async function openSessionFactory<DB>(
   url?: string,
   options?: OpenSessionFactoryOptions,
 ): Promise<SessionFactory<DB>> {
+  if (url !== undefined && typeof url !== 'string') {
+    throw new ConfigurationError(
+      `openSessionFactory(url): url must be a string such as postgres://user@host/db, mysql://user@host/db or sqlite:app.db, got ${describeKind(url)}. To pass an adapter object, use createSessionFactory(adapter).`,
+    );
+  }
   const { adapterModules = [], ...factoryOptions } = options ?? {};
   // An empty string (`DATABASE_URL=` in a shell or .env file) counts as unset.
   const target = url || process.env.DATABASE_URL || undefined;
@@ -56,8 +61,12 @@ export async function openSessionFactory<DB>(
   const scheme = target === ':memory:' ? 'sqlite' : /^([a-z][a-z0-9+.-]*):/i.exec(target)?.[1]?.toLowerCase();
   const entry = scheme === undefined ? undefined : ADAPTERS[scheme];
   if (!entry) {
+    // Only the scheme is shown: a URL that is not understood cannot be redacted reliably.
+    const what = scheme === undefined ? 'no scheme' : `scheme "${scheme}:"`;
     throw new ConfigurationError(
-      `Unknown database URL scheme in ${JSON.stringify(redactPassword(target))}. Known schemes: ${Object.keys(ADAPTERS)
+      `Unknown database URL scheme: the URL (not shown, it may contain a password) has ${what}. Known schemes: ${Object.keys(
+        ADAPTERS,
+      )
         .map((s) => `${s}:`)
         .join(', ')} (or ":memory:").`,
     );
@@ -76,15 +85,35 @@ export async function openSessionFactory<DB>(
 
 async function importAdapterExport(pkg: string, exportName: string, scheme: string): Promise<unknown> {
   const module = await importPackage(pkg).catch((error: unknown) => {
-    throw new ConfigurationError(
-      `The ${scheme}: URL needs the adapter package ${pkg}, which is not installed. Install it: npm i ${pkg} ` +
-        `(in a bundled application, pass it: openSessionFactory(url, { adapterModules: [await import('${pkg}')] }))`,
-      { cause: error },
-    );
+    throw adapterImportError(scheme, pkg, error);
   });
   const makeAdapter = module[exportName];
   if (typeof makeAdapter !== 'function') {
     throw new ConfigurationError(`${pkg} does not export ${exportName}(); install a matching version.`);
   }
   return makeAdapter;
+}
+
+// "Not installed" only when Node could not find the adapter package itself; a missing driver, a
+// syntax error or a Node version check inside it is reported as it is.
+function adapterImportError(scheme: string, pkg: string, error: unknown): ConfigurationError {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === 'ERR_MODULE_NOT_FOUND' && message.includes(`'${pkg}'`)) {
+    return new ConfigurationError(
+      `The ${scheme}: URL needs the adapter package ${pkg}, which is not installed. Install it: npm i ${pkg} ` +
+        `(in a bundled application, pass it: openSessionFactory(url, { adapterModules: [await import('${pkg}')] }))`,
+      { cause: error },
+    );
+  }
+  return new ConfigurationError(
+    `The ${scheme}: URL needs the adapter package ${pkg}, which is installed but failed to load: ${redactPassword(message)}`,
+    { cause: error },
+  );
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors/error-classes.js';
+import { isTimerDuration, TIMER_DURATION_RULE } from '../util/timer-duration.js';
 import type { ResolvedPoolOptions } from './pool-types.js';
 
 /**
@@ -19,13 +20,14 @@ export function checkPoolOptions(options: ResolvedPoolOptions): void {
 }
 
 function requireCount(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
     throw new ConfigurationError(`pool.${name} must be an integer >= 0, got ${String(value)}`);
   }
 }
 
+// Above 2^31-1 ms a timer fires after 1 ms: an idle timeout would close every connection after each use.
 function requireDuration(name: string, value: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConfigurationError(`pool.${name} must be a finite number of milliseconds >= 0, got ${String(value)}`);
+  if (!isTimerDuration(value)) {
+    throw new ConfigurationError(`pool.${name} must be ${TIMER_DURATION_RULE}, got ${String(value)}`);
   }
 }

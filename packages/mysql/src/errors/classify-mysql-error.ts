@@ -1,4 +1,8 @@
-import { type ErrorClassification, isConnectionExceptionState } from '@sessionfactory/core/adapter';
+import {
+  type ErrorClassification,
+  isConnectionExceptionState,
+  isTlsHandshakeError,
+} from '@sessionfactory/core/adapter';
 import { CONNECTION_LOST_CODES } from './connection-lost-codes.js';
 import { MYSQL_ERRNO_CODES } from './mysql-errno-codes.js';
 import { mysqlErrorFields } from './mysql-error-fields.js';
@@ -55,7 +59,8 @@ export function classifyMysqlError(error: unknown): ErrorClassification | undefi
   if (
     (code !== undefined && CONNECTION_LOST_CODES.has(code)) ||
     shape.fatal === true ||
-    isConnectionExceptionState(shape.sqlState)
+    isConnectionExceptionState(shape.sqlState) ||
+    isTlsHandshakeError(error)
   ) {
     return { code: 'CONNECTION', originalCode, originalMessage: message, connectionLost: true };
   }

@@ -26,6 +26,7 @@ export const MYSQL_ERRNO_CODES: ReadonlyMap<number, ErrorCode> = new Map<number,
   [1064, 'SQL_SYNTAX'], // ER_PARSE_ERROR
   [1049, 'DATABASE_NOT_FOUND'], // ER_BAD_DB_ERROR
   [1045, 'AUTHENTICATION'], // ER_ACCESS_DENIED_ERROR
+  [1044, 'AUTHENTICATION'], // ER_DBACCESS_DENIED_ERROR (the user may not use that database)
   [1040, 'CONNECTION'], // ER_CON_COUNT_ERROR (too many connections)
   [1053, 'CONNECTION'], // ER_SERVER_SHUTDOWN
   [1927, 'CONNECTION'], // MariaDB ER_CONNECTION_KILLED
