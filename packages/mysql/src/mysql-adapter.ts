@@ -1,5 +1,5 @@
-import type { Adapter } from '@sessionfactory/core';
-import { type DriverConnection, workerBridgeSupport } from '@sessionfactory/core/adapter';
+import { type Adapter, connectPreferringTls, type DriverConnection, workerBridgeSupport } from '@sessionfactory/core/adapter';
+import type { ConnectionOptions } from 'mysql2';
 import type { MysqlConfig } from './config/mysql-config.js';
 import { resolveMysqlConfig } from './config/resolve-mysql-config.js';
 import { cancelMysqlQuery } from './connection/cancel-mysql-query.js';
@@ -23,7 +23,12 @@ import { classifyMysqlError } from './errors/classify-mysql-error.js';
  * ```
  */
 export function mysql(urlOrConfig: string | MysqlConfig): Adapter {
-  const { description, connectionOptions } = resolveMysqlConfig(urlOrConfig);
+  const { description, connectionOptions, preferTls } = resolveMysqlConfig(urlOrConfig);
+  // ssl-mode=PREFERRED: TLS when the server offers it, plaintext when it says it does not.
+  const open = (options: Readonly<ConnectionOptions>) =>
+    preferTls
+      ? connectPreferringTls((tls) => MysqlDriverConnection.open(tls ? options : { ...options, ssl: undefined }))
+      : MysqlDriverConnection.open(options);
   return {
     dialect: 'mysql',
     description,
@@ -37,8 +42,8 @@ export function mysql(urlOrConfig: string | MysqlConfig): Adapter {
     }),
     sql: mysqlDialectSql,
     kysely: mysqlKyselyParts,
-    connect: (): Promise<DriverConnection> => MysqlDriverConnection.open(connectionOptions),
-    cancel: (connection: DriverConnection) => cancelMysqlQuery(connectionOptions, connection),
+    connect: (): Promise<DriverConnection> => open(connectionOptions),
+    cancel: (connection: DriverConnection) => cancelMysqlQuery(connectionOptions, connection, open),
     classifyError: classifyMysqlError,
   };
 }

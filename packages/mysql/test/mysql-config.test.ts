@@ -89,9 +89,9 @@ describe('resolveMysqlConfig', () => {
     { name: 'a foreign scheme', input: `postgres://app:${SECRET}@h/db`, message: /use one of: mysql:, mariadb:/ },
     {
       name: 'an unknown URL parameter',
-      input: `mysql://app:${SECRET}@h/db?sslmode=require`,
+      input: `mysql://app:${SECRET}@h/db?sslca=ca.pem`,
       message:
-        /unknown URL parameter "sslmode" in mysql:\/\/app:\*\*\*@h\/db\?sslmode=require; known parameters: ssl, charset, timezone, connectTimeoutMs/,
+        /unknown URL parameter "sslca" in mysql:\/\/app:\*\*\*@h\/db\?sslca=ca.pem; known parameters: ssl, ssl-mode, sslmode, sslaccept, charset, timezone, connectTimeoutMs/,
     },
     {
       name: 'a bad ssl URL parameter',
@@ -129,7 +129,7 @@ describe('resolveMysqlConfig', () => {
     {
       name: 'a bad ssl',
       input: { user: 'a', ssl: 'yes' },
-      message: /invalid option "ssl": "yes"; expected true, false or an object/,
+      message: /invalid option "ssl": "yes"; expected true, false, 'prefer' or an object/,
     },
     {
       name: 'an unknown charset',

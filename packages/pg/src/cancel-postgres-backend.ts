@@ -1,7 +1,7 @@
 import { cancelFromSeparateConnection, type DriverConnection } from '@sessionfactory/core/adapter';
 import { CompiledQuery } from 'kysely';
 import type { ClientConfig } from 'pg';
-import { PostgresConnection } from './postgres-connection.js';
+import type { PostgresConnection } from './postgres-connection.js';
 
 /** A cancel that cannot connect quickly is useless; do not let it wait the full connect timeout. */
 const CANCEL_CONNECT_TIMEOUT_MS = 5_000;
@@ -14,16 +14,20 @@ const CANCEL_CONNECT_TIMEOUT_MS = 5_000;
  *
  * @example
  * ```ts
- * await cancelPostgresBackend(clientConfig, connection)
+ * await cancelPostgresBackend(clientConfig, connection, PostgresConnection.open)
  * ```
  */
-export function cancelPostgresBackend(config: ClientConfig, connection: DriverConnection): Promise<void> {
+export function cancelPostgresBackend(
+  config: ClientConfig,
+  connection: DriverConnection,
+  openConnection: (config: ClientConfig, searchPath: undefined) => Promise<PostgresConnection>,
+): Promise<void> {
   const connectionTimeoutMillis = Math.min(
     config.connectionTimeoutMillis || CANCEL_CONNECT_TIMEOUT_MS,
     CANCEL_CONNECT_TIMEOUT_MS,
   );
   return cancelFromSeparateConnection(connection, {
-    open: () => PostgresConnection.open({ ...config, connectionTimeoutMillis }, undefined),
+    open: () => openConnection({ ...config, connectionTimeoutMillis }, undefined),
     statement: (pid) => CompiledQuery.raw('SELECT pg_cancel_backend($1)', [pid]),
   });
 }

@@ -9,7 +9,8 @@ import type { ClientConfig } from 'pg';
  * unset falls back to pg's own defaults (`PGHOST`, `PGUSER`, ... then `localhost:5432`).
  * `url` is `postgres://user:password@host:port/database?sslmode=require&application_name=app`;
  * `ssl: true` verifies the server certificate (pass TLS options for a custom CA or to skip
- * verification); `connectTimeoutMs` defaults to 10000 (0 waits for the OS); `driverOptions` takes
+ * verification); `ssl: 'prefer'` is TLS without certificate checks when the server offers it and
+ * plaintext when it does not (libpq's `sslmode=prefer`); `connectTimeoutMs` defaults to 10000 (0 waits for the OS); `driverOptions` takes
  * extra `pg.ClientConfig` fields (`keepAlive`, `types`, ...), and the fields above win over them.
  */
 export interface PostgresConfig
@@ -20,4 +21,15 @@ export interface PostgresConfig
   readonly searchPath?: string | readonly string[] | undefined;
   /** Server-side `statement_timeout` for every statement on the connection (default: the server's). */
   readonly statementTimeoutMs?: number | undefined;
+  /**
+   * Command-line options sent to the server at connection start, as libpq's `options`:
+   * `'-c search_path=app -c statement_timeout=5000'`. The URL's `options` parameter sets it.
+   */
+  readonly options?: string | undefined;
+  /** Use SCRAM channel binding when the server offers it (the URL's `channel_binding=prefer|require`). */
+  readonly channelBinding?: boolean | undefined;
+  /** TCP keepalive on the socket (the URL's `keepalives=1`). */
+  readonly keepAlive?: boolean | undefined;
+  /** Idle time before the first keepalive probe, in milliseconds (the URL's `keepalives_idle`, in seconds). */
+  readonly keepAliveIdleMs?: number | undefined;
 }

@@ -1,5 +1,5 @@
-import type { Adapter } from '@sessionfactory/core';
-import { workerBridgeSupport } from '@sessionfactory/core/adapter';
+import { type Adapter, connectPreferringTls, workerBridgeSupport } from '@sessionfactory/core/adapter';
+import type { ClientConfig } from 'pg';
 import { cancelPostgresBackend } from './cancel-postgres-backend.js';
 import { classifyPostgresError } from './classify-postgres-error.js';
 import { postgresCapabilities } from './postgres-capabilities.js';
@@ -24,7 +24,12 @@ import { resolvePostgresConfig } from './resolve-postgres-config.js';
  * ```
  */
 export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
-  const { clientConfig, searchPath, description } = resolvePostgresConfig(urlOrConfig);
+  const { clientConfig, preferTls, searchPath, description } = resolvePostgresConfig(urlOrConfig);
+  // sslmode=prefer: TLS when the server offers it, plaintext when it says it does not.
+  const open = (config: ClientConfig, path: readonly string[] | undefined) =>
+    preferTls
+      ? connectPreferringTls((tls) => PostgresConnection.open({ ...config, ssl: tls ? config.ssl : false }, path))
+      : PostgresConnection.open(config, path);
   return {
     dialect: 'postgres',
     description,
@@ -38,8 +43,8 @@ export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
     }),
     sql: postgresDialectSql,
     kysely: postgresKyselyParts,
-    connect: () => PostgresConnection.open(clientConfig, searchPath),
-    cancel: (connection) => cancelPostgresBackend(clientConfig, connection),
+    connect: () => open(clientConfig, searchPath),
+    cancel: (connection) => cancelPostgresBackend(clientConfig, connection, open),
     classifyError: classifyPostgresError,
   };
 }

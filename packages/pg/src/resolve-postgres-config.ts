@@ -2,6 +2,7 @@ import {
   checkIntegerOption,
   checkStringOption,
   invalidOption,
+  refuseControlCharacters,
   resolveServerConfig,
   type ServerConfigSpec,
 } from '@sessionfactory/core/adapter';
@@ -20,7 +21,15 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 const POSTGRES_CONFIG_SPEC: ServerConfigSpec<PostgresConfig> = {
   dialect: 'postgres',
   schemes: POSTGRES_SCHEMES,
-  options: ['applicationName', 'searchPath', 'statementTimeoutMs'],
+  options: [
+    'applicationName',
+    'searchPath',
+    'statementTimeoutMs',
+    'options',
+    'channelBinding',
+    'keepAlive',
+    'keepAliveIdleMs',
+  ],
   urlParameters: POSTGRES_URL_PARAMETERS,
   readUrlParameters: readPostgresUrlParams,
   // Host, port, user, password and database left unset fall back to pg's defaults (PGHOST, ...).
@@ -36,6 +45,8 @@ const POSTGRES_CONFIG_SPEC: ServerConfigSpec<PostgresConfig> = {
 export interface ResolvedPostgresConfig {
   /** Passed to `new pg.Client()` for every connection (includes the password). */
   readonly clientConfig: ClientConfig;
+  /** `ssl: 'prefer'`: connect with TLS (no certificate checks) if the server offers it, else without. */
+  readonly preferTls: boolean;
   /** Set with `SET search_path` right after connecting. */
   readonly searchPath: readonly string[] | undefined;
   /** Where it connects, password redacted. */
@@ -58,14 +69,14 @@ export function resolvePostgresConfig(input: unknown): ResolvedPostgresConfig {
   const { server, options, driverOptions, description } = resolveServerConfig(input, POSTGRES_CONFIG_SPEC);
   const searchPath = parseSearchPath(options.searchPath, (value, allowed) =>
     invalidOption('postgres', 'searchPath', value, allowed),
-  );
+  )?.map((name) => refuseControlCharacters('postgres', 'searchPath', name));
   const ours = definedOnly({
     host: server.host,
     port: server.port,
     user: server.user,
     password: server.password,
     database: server.database,
-    ssl: server.ssl,
+    ssl: server.ssl === 'prefer' ? { rejectUnauthorized: false } : server.ssl,
     application_name: checkStringOption('postgres', 'applicationName', options.applicationName, { allowEmpty: true }),
     statement_timeout: checkIntegerOption(
       'postgres',
@@ -75,8 +86,23 @@ export function resolvePostgresConfig(input: unknown): ResolvedPostgresConfig {
       MAX_TIMEOUT_MS,
     ),
     connectionTimeoutMillis: server.connectTimeoutMs,
+    options: checkStringOption('postgres', 'options', options.options, { allowEmpty: true }),
+    enableChannelBinding: checkBoolean('channelBinding', options.channelBinding),
+    keepAlive: checkBoolean('keepAlive', options.keepAlive),
+    keepAliveInitialDelayMillis: checkIntegerOption(
+      'postgres',
+      'keepAliveIdleMs',
+      options.keepAliveIdleMs,
+      0,
+      MAX_TIMEOUT_MS,
+    ),
   });
-  return { clientConfig: { ...driverOptions, ...ours }, searchPath, description };
+  return { clientConfig: { ...driverOptions, ...ours }, preferTls: server.ssl === 'prefer', searchPath, description };
+}
+
+function checkBoolean(option: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw invalidOption('postgres', option, value, 'true or false');
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {

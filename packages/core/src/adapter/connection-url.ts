@@ -101,7 +101,11 @@ function parseWhatwg(url: string, schemes: readonly string[]): { parsed: URL; pl
   }
 }
 
-function decodePart(part: 'user' | 'password' | 'host' | 'database', raw: string, redacted: string): string | undefined {
+function decodePart(
+  part: 'user' | 'password' | 'host' | 'database',
+  raw: string,
+  redacted: string,
+): string | undefined {
   if (raw === '') return undefined;
   let value: string;
   try {

@@ -20,8 +20,12 @@ export interface ServerConnectionConfig<Tls extends object = object, DriverOptio
   /** Never shown: descriptions carry `***` and messages only its type. An empty string means none. */
   readonly password?: string | undefined;
   readonly database?: string | undefined;
-  /** `true`: TLS with certificate verification; `false`: none; an object: the driver's TLS options. */
-  readonly ssl?: boolean | Tls | undefined;
+  /**
+   * `true`: TLS with certificate verification; `false`: none; an object: the driver's TLS options;
+   * `'prefer'`: TLS without certificate checks when the server offers it, plaintext when it does
+   * not (libpq's `sslmode=prefer`, MySQL's `ssl-mode=PREFERRED`).
+   */
+  readonly ssl?: boolean | 'prefer' | Tls | undefined;
   /** How long opening one connection may take, in milliseconds. */
   readonly connectTimeoutMs?: number | undefined;
   /** Extra driver options, passed through; options that would bypass the fields above are refused. */
@@ -221,9 +225,9 @@ function checkServerSettings(merged: Record<string, unknown>, spec: LooseSpec, s
   return settings;
 }
 
-function checkSsl(dialect: string, value: unknown): boolean | object | undefined {
-  if (value === undefined || typeof value === 'boolean' || isPlainObject(value)) return value;
-  throw invalidOption(dialect, 'ssl', value, 'true, false or an object of TLS options (ca, cert, key, ...)');
+function checkSsl(dialect: string, value: unknown): boolean | 'prefer' | object | undefined {
+  if (value === undefined || typeof value === 'boolean' || value === 'prefer' || isPlainObject(value)) return value;
+  throw invalidOption(dialect, 'ssl', value, "true, false, 'prefer' or an object of TLS options (ca, cert, key, ...)");
 }
 
 function checkDriverOptions(value: unknown, spec: LooseSpec): Record<string, unknown> | undefined {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { hideSecrets } from '../errors/redact.js';
 import type { AdapterCapabilities, WorkerSpec } from './adapter.js';
 import { isPlainObject } from './config-checks.js';
 
@@ -65,7 +66,9 @@ export function resolveWorkerModule(name: string, from: string): string {
  * `(await import(module))[exportName](input)` again: only when `input` is plain data (see
  * {@link isPlainData}). Then it returns a `workerSpec` carrying a copy of the input; otherwise
  * no spec and `capabilities.sync: false`, so `syncSession` fails clearly instead of running
- * with a different configuration. Spread the result into the adapter.
+ * with a different configuration. Spread the result into the adapter. The spec holds the
+ * password (the worker needs it) but never prints it: `console.log(adapter)`,
+ * `util.inspect` and `JSON.stringify` show it redacted (see `hideSecrets`).
  *
  * Pass `resolveFrom: import.meta.url` so the worker imports the adapter by its resolved file
  * URL (see {@link resolveWorkerModule}): the worker runs from core's folder, from where a
@@ -93,5 +96,7 @@ export function workerBridgeSupport(options: {
   if (!isPlainData(input)) return { capabilities: { ...capabilities, sync: false } };
   const module =
     options.resolveFrom === undefined ? options.module : resolveWorkerModule(options.module, options.resolveFrom);
-  return { capabilities, workerSpec: { module, exportName, args: [structuredClone(input)] } };
+  const copy = structuredClone(input);
+  const args = hideSecrets([typeof copy === 'object' && copy !== null ? hideSecrets(copy) : copy]);
+  return { capabilities, workerSpec: hideSecrets({ module, exportName, args }) };
 }

@@ -25,7 +25,10 @@ const KNOWN_POOL_OPTIONS = ['size', 'maxOverflow', 'timeoutMs', 'recycleMs', 'pr
 
 /** The session options each entry point takes (the others are refused, not ignored). */
 const SESSION_ENTRY_POINTS = {
-  session: { call: 'sf.session(fn, options)', keys: ['isolation', 'readOnly', 'timeoutMs', 'signal', 'retry', 'propagation'] },
+  session: {
+    call: 'sf.session(fn, options)',
+    keys: ['isolation', 'readOnly', 'timeoutMs', 'signal', 'retry', 'propagation'],
+  },
   begin: { call: 'sf.begin(options)', keys: ['isolation', 'readOnly', 'timeoutMs', 'signal', 'propagation'] },
   syncSession: { call: 'sf.syncSession(fn, options)', keys: ['isolation', 'readOnly', 'timeoutMs', 'propagation'] },
 } as const;

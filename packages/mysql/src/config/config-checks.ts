@@ -13,8 +13,10 @@ import mysql2, { type SslOptions } from 'mysql2';
  * toMysqlSsl(false) // undefined
  * ```
  */
-export function toMysqlSsl(ssl: boolean | SslOptions | undefined): SslOptions | undefined {
+export function toMysqlSsl(ssl: boolean | 'prefer' | SslOptions | undefined): SslOptions | undefined {
   if (ssl === undefined || ssl === false) return undefined;
+  // 'prefer' (ssl-mode=PREFERRED) does not verify; the adapter falls back to plaintext if the server has no TLS.
+  if (ssl === 'prefer') return { rejectUnauthorized: false };
   return ssl === true ? {} : { ...ssl };
 }
 

@@ -16,6 +16,7 @@ export const RESERVED_DRIVER_OPTIONS = {
   charset: 'charset',
   timezone: 'timezone',
   connectTimeout: 'connectTimeoutMs',
+  socketPath: 'socketPath',
 } as const;
 
 /** Extra mysql2 connection options, passed through unchanged (for example `supportBigNumbers`, `dateStrings`). */
@@ -26,7 +27,8 @@ export type MysqlDriverOptions = Omit<ConnectionOptions, keyof typeof RESERVED_D
  * given here override the same part of `url` (`mysql://user:password@host:port/database?ssl=true`;
  * `mariadb://` is the same). `host` defaults to `localhost`, `port` to 3306; `user` is required,
  * here or in the URL; `database` (the default schema) is optional; `ssl: true` is TLS with
- * certificate verification, an object is Node TLS options as mysql2 takes them (default off);
+ * certificate verification, an object is Node TLS options as mysql2 takes them, `'prefer'` is TLS
+ * without certificate checks when the server offers it and plaintext otherwise (default off);
  * `connectTimeoutMs` is at least 1 (mysql2's default 10000). Keep it structured-clonable (no
  * functions in `driverOptions`) if you want `syncSession`: the worker thread rebuilds the adapter
  * from it.
@@ -36,4 +38,10 @@ export interface MysqlConfig extends ServerConnectionConfig<SslOptions, MysqlDri
   readonly charset?: string | undefined;
   /** How JS `Date`s are written and read: `local` (mysql2's default), `Z`, or `+HH:MM`. */
   readonly timezone?: string | undefined;
+  /**
+   * Connect through this Unix socket instead of TCP (`host` and `port` are then unused). A URL
+   * gives it as `?socketPath=/run/mysqld/mysqld.sock` or as a percent-encoded host
+   * (`mysql://root@%2Frun%2Fmysqld%2Fmysqld.sock/shop`).
+   */
+  readonly socketPath?: string | undefined;
 }

@@ -1,4 +1,4 @@
-import { resolveServerConfig, type ServerConfigSpec } from '@sessionfactory/core/adapter';
+import { checkStringOption, resolveServerConfig, type ServerConfigSpec } from '@sessionfactory/core/adapter';
 import type { ConnectionOptions } from 'mysql2';
 import { checkCharset, checkTimezone, toMysqlSsl } from './config-checks.js';
 import { type MysqlConfig, RESERVED_DRIVER_OPTIONS } from './mysql-config.js';
@@ -8,7 +8,7 @@ import { MYSQL_URL_PARAMETERS, MYSQL_URL_SCHEMES, readMysqlUrlParams } from './r
 const MYSQL_CONFIG_SPEC: ServerConfigSpec<MysqlConfig> = {
   dialect: 'mysql',
   schemes: MYSQL_URL_SCHEMES,
-  options: ['charset', 'timezone'],
+  options: ['charset', 'timezone', 'socketPath'],
   urlParameters: MYSQL_URL_PARAMETERS,
   readUrlParameters: readMysqlUrlParams,
   defaults: { host: 'localhost', port: 3306 },
@@ -24,6 +24,8 @@ export interface ResolvedMysqlConfig {
   readonly description: string;
   /** Options for `mysql2.createConnection` (copy `ssl` per connection: mysql2 writes into it). */
   readonly connectionOptions: Readonly<ConnectionOptions>;
+  /** `ssl: 'prefer'`: connect with TLS if the server offers it, else without. */
+  readonly preferTls: boolean;
 }
 
 /**
@@ -44,10 +46,12 @@ export function resolveMysqlConfig(input: string | MysqlConfig): ResolvedMysqlCo
   const ssl = toMysqlSsl(server.ssl);
   const charset = checkCharset(options.charset);
   const timezone = checkTimezone(options.timezone);
+  // A host that is a path (a percent-encoded one in the URL) is a Unix socket, as libpq reads it.
+  const socketPath =
+    checkStringOption('mysql', 'socketPath', options.socketPath) ?? (host?.startsWith('/') ? host : undefined);
   const connectionOptions: ConnectionOptions = {
     ...driverOptions,
-    host,
-    port,
+    ...(socketPath === undefined ? { host, port } : { socketPath }),
     user,
     ...(password === undefined ? {} : { password }),
     ...(database === undefined ? {} : { database }),
@@ -56,5 +60,5 @@ export function resolveMysqlConfig(input: string | MysqlConfig): ResolvedMysqlCo
     ...(timezone === undefined ? {} : { timezone }),
     ...(connectTimeoutMs === undefined ? {} : { connectTimeout: connectTimeoutMs }),
   };
-  return { description, connectionOptions };
+  return { description, connectionOptions, preferTls: server.ssl === 'prefer' };
 }

@@ -21,10 +21,11 @@ const ER_NO_SUCH_THREAD = 1094;
 export async function cancelMysqlQuery(
   options: Readonly<ConnectionOptions>,
   connection: DriverConnection,
+  openConnection: (options: Readonly<ConnectionOptions>) => Promise<MysqlDriverConnection> = MysqlDriverConnection.open,
 ): Promise<void> {
   if (connection instanceof MysqlDriverConnection && !connection.running) return;
   await cancelFromSeparateConnection(connection, {
-    open: () => MysqlDriverConnection.open(options),
+    open: () => openConnection(options),
     // KILL takes no parameters; core only passes a positive safe integer.
     statement: (threadId) => CompiledQuery.raw(`KILL QUERY ${threadId}`),
     // 1094 "Unknown thread id": the connection is gone, so nothing runs there any more.
