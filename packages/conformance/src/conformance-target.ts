@@ -30,6 +30,10 @@ export interface FailingFactories {
   databaseNotFound?(): SessionFactory<any>;
   /** Nothing listens there (or the file cannot be opened). */
   unreachable?(): SessionFactory<any>;
+  /** Asks for TLS from a server that does not offer it (a `ConnectionError`, like any failed handshake). */
+  tlsRefused?(): SessionFactory<any>;
+  /** Valid credentials for a user that may not use the database (MySQL error 1044): an `AuthenticationError`. */
+  databaseAccessDenied?(): SessionFactory<any>;
 }
 
 /** What an adapter hands to `describeConformance`: factories on a fresh database, and helpers. */

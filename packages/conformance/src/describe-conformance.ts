@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
+import { registerBadInputCases } from './cases/bad-input-cases.js';
 import { registerCancellationCases } from './cases/cancellation-cases.js';
 import { registerCommitRollbackCases } from './cases/commit-rollback-cases.js';
 import { registerConcurrencyErrorCases } from './cases/concurrency-error-cases.js';
@@ -35,6 +36,7 @@ const CASE_GROUPS: readonly ((ctx: SuiteContext) => void)[] = [
   registerStatementErrorCases,
   registerConcurrencyErrorCases,
   registerConnectionErrorCases,
+  registerBadInputCases,
   registerPoolCases,
   registerConnectionLossCases,
   registerCancellationCases,

@@ -3,7 +3,6 @@ import { errorFromJSON, isConnectionLost, redactPassword, toSessionFactoryError 
 import {
   AuthenticationError,
   CheckViolationError,
-  ExclusionViolationError,
   ConfigurationError,
   ConnectionError,
   DatabaseError,
@@ -11,6 +10,7 @@ import {
   DeadlockError,
   ERROR_CLASSES,
   ERROR_CODES,
+  ExclusionViolationError,
   FactoryClosedError,
   ForeignKeyViolationError,
   LockTimeoutError,

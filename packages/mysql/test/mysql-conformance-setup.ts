@@ -6,6 +6,9 @@ import { mysql } from '../src/index.js';
 
 const SERVER = { host: '127.0.0.1', port: 3306, user: 'root' } as const;
 
+/** A user with a password and no grant at all: connecting to any database fails with error 1044. */
+const NO_ACCESS_USER = 'sf_conf_no_access';
+
 /**
  * Polls `check` until it returns true (every 25 ms, up to `ms`).
  *
@@ -35,6 +38,9 @@ export async function mysqlConformanceTarget(): Promise<ConformanceTarget> {
   const database = `sf_conf_${randomBytes(4).toString('hex')}`;
   const admin = await mysql2.createConnection({ ...SERVER });
   await admin.query(`CREATE DATABASE ${database}`);
+  // Shared by concurrent runs, so created if missing and never dropped; it holds no grant.
+  await admin.query(`CREATE USER IF NOT EXISTS '${NO_ACCESS_USER}'@'%' IDENTIFIED BY ?`, [CONFORMANCE_SECRET]);
+  await admin.query(`ALTER USER '${NO_ACCESS_USER}'@'%' IDENTIFIED BY ?`, [CONFORMANCE_SECRET]);
   const config = { ...SERVER, database };
 
   const ourThreads = async (): Promise<number[]> => {
@@ -93,6 +99,11 @@ export async function mysqlConformanceTarget(): Promise<ConformanceTarget> {
         createSessionFactory(mysql({ ...config, user: 'sf_conf_no_such_user', password: CONFORMANCE_SECRET })),
       databaseNotFound: () => createSessionFactory(mysql({ ...config, database: `${database}_missing_db` })),
       unreachable: () => createSessionFactory(mysql({ ...config, port: 1 })),
+      // The local server has no TLS: mysql2's HANDSHAKE_NO_SSL_SUPPORT.
+      tlsRefused: () => createSessionFactory(mysql({ ...config, password: CONFORMANCE_SECRET, ssl: true })),
+      // A user without any grant on this run's database: error 1044.
+      databaseAccessDenied: () =>
+        createSessionFactory(mysql({ ...config, user: NO_ACCESS_USER, password: CONFORMANCE_SECRET })),
     },
   };
 }

@@ -84,6 +84,8 @@ export async function postgresConformanceTarget(): Promise<ConformanceTarget> {
         createSessionFactory(postgres({ ...config, user: 'sf_conf_no_such_role', password: CONFORMANCE_SECRET })),
       databaseNotFound: () => createSessionFactory(postgres({ ...config, database: `${schema}_missing_db` })),
       unreachable: () => createSessionFactory(postgres({ ...config, port: 1 })),
+      // The local server has no TLS: "The server does not support SSL connections".
+      tlsRefused: () => createSessionFactory(postgres({ ...config, password: CONFORMANCE_SECRET, ssl: true })),
     },
   };
 }

@@ -29,11 +29,19 @@ const FAILING_CASES: readonly FailingCase[] = [
     what: 'a database that does not exist',
   },
   { key: 'unreachable', errorClass: ConnectionError, code: 'CONNECTION', what: 'an unreachable server' },
+  { key: 'tlsRefused', errorClass: ConnectionError, code: 'CONNECTION', what: 'TLS required from a server without it' },
+  {
+    key: 'databaseAccessDenied',
+    errorClass: AuthenticationError,
+    code: 'AUTHENTICATION',
+    what: 'a user denied access to the database',
+  },
 ];
 
 /**
- * Factories that cannot connect fail fast with `AuthenticationError`, `DatabaseNotFoundError`
- * or `ConnectionError`, never showing the password.
+ * Factories that cannot connect fail fast with `AuthenticationError` (wrong credentials, or no
+ * access to the database), `DatabaseNotFoundError` or `ConnectionError` (unreachable, or a TLS
+ * handshake that cannot happen), never showing the password.
  *
  * @example
  * ```ts
