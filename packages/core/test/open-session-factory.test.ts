@@ -87,6 +87,29 @@ describe('openSessionFactory configuration errors', () => {
     expect(error.cause).toMatchObject({ code: 'ERR_MODULE_NOT_FOUND' });
   });
 
+  it('an adapter package that is installed but fails to load reports the real cause, not "not installed"', async () => {
+    const broken = new Error('@sessionfactory/pg needs Node.js >= 22.12; this is 20.0.0');
+    imported.mockRejectedValue(broken);
+    const error = await rejection(openSessionFactory('postgres://app:s3cret@db/app'));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toContain('installed but failed to load: @sessionfactory/pg needs Node.js >= 22.12');
+    expect(error.message).not.toContain('not installed');
+    expect(error.cause).toBe(broken);
+  });
+
+  it('a driver missing under an installed adapter is named, not reported as the adapter missing', async () => {
+    imported.mockRejectedValue(
+      Object.assign(
+        new Error("Cannot find package 'pg' imported from /app/node_modules/@sessionfactory/pg/dist/postgres.js"),
+        { code: 'ERR_MODULE_NOT_FOUND' },
+      ),
+    );
+    const error = await rejection(openSessionFactory('postgres://db/app'));
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.message).toMatch(/failed to load: Cannot find package 'pg'/);
+    expect(error.message).not.toContain('npm i @sessionfactory/pg');
+  });
+
   it('a package without the expected export is a ConfigurationError', async () => {
     imported.mockResolvedValue({ somethingElse: () => {} });
     const error = await rejection(openSessionFactory('postgres://db/app'));

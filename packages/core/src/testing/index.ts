@@ -5,3 +5,4 @@ export { classifyFakeError, type FakeAdapter, type FakeAdapterOptions, fakeAdapt
 export { FakeConnection } from './fake-connection.js';
 export { FakeDriverError } from './fake-error.js';
 export type { FakeFault } from './fake-faults.js';
+export { findSecret } from './find-secret.js';
