@@ -108,6 +108,78 @@ const rows: Row[] = [
     },
   },
   {
+    name: '23P01 exclusion violation',
+    error: sqlState('23P01', 'conflicting key value violates exclusion constraint "no_overlap"', {
+      constraint: 'no_overlap',
+      table: 'booking',
+    }),
+    expected: {
+      code: 'EXCLUSION_VIOLATION',
+      originalCode: '23P01',
+      originalMessage: 'conflicting key value violates exclusion constraint "no_overlap"',
+      constraint: 'no_overlap',
+      table: 'booking',
+    },
+  },
+  {
+    name: 'a server without TLS (pg message, no code)',
+    error: new Error('The server does not support SSL connections'),
+    expected: {
+      code: 'CONNECTION',
+      originalMessage: 'The server does not support SSL connections',
+      connectionLost: true,
+    },
+  },
+  {
+    name: 'a self-signed certificate',
+    error: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+    expected: {
+      code: 'CONNECTION',
+      originalCode: 'DEPTH_ZERO_SELF_SIGNED_CERT',
+      originalMessage: 'self-signed certificate',
+      connectionLost: true,
+    },
+  },
+  {
+    name: 'a self-signed certificate in the chain',
+    error: Object.assign(new Error('self-signed certificate in certificate chain'), {
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+    }),
+    expected: {
+      code: 'CONNECTION',
+      originalCode: 'SELF_SIGNED_CERT_IN_CHAIN',
+      originalMessage: 'self-signed certificate in certificate chain',
+      connectionLost: true,
+    },
+  },
+  {
+    name: 'a certificate for another host',
+    error: Object.assign(new Error("Hostname/IP does not match certificate's altnames"), {
+      code: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    }),
+    expected: {
+      code: 'CONNECTION',
+      originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      originalMessage: "Hostname/IP does not match certificate's altnames",
+      connectionLost: true,
+    },
+  },
+  {
+    name: 'an OpenSSL protocol error',
+    error: Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }),
+    expected: {
+      code: 'CONNECTION',
+      originalCode: 'ERR_SSL_WRONG_VERSION_NUMBER',
+      originalMessage: 'wrong version number',
+      connectionLost: true,
+    },
+  },
+  {
+    name: "pg's connect timeout",
+    error: new Error('timeout expired'),
+    expected: { code: 'CONNECTION', originalMessage: 'timeout expired', connectionLost: true },
+  },
+  {
     name: '23514 check violation',
     error: sqlState('23514', 'check', { constraint: 'age_positive', table: 'users' }),
     expected: {

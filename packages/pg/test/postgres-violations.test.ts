@@ -1,6 +1,6 @@
-import type { Adapter } from '@sessionfactory/core';
+import { type Adapter, createSessionFactory, ExclusionViolationError } from '@sessionfactory/core';
 import type { DriverConnection, ErrorClassification } from '@sessionfactory/core/adapter';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyPostgresError, postgres } from '../src/index.js';
 import { createTestSchema, TEST_URL, type TestSchema } from './support/test-database.js';
@@ -23,6 +23,9 @@ beforeAll(async () => {
      )`,
     "INSERT INTO authors VALUES (1, 'a@example.com')",
     "INSERT INTO books VALUES (1, 1, 'First', 10)",
+    // Ranges have GiST support built in: no extension needed for an exclusion constraint.
+    'CREATE TABLE booking (room int, during int4range, CONSTRAINT booking_no_overlap EXCLUDE USING gist (during WITH &&))',
+    "INSERT INTO booking VALUES (1, '[1,5)')",
   ]) {
     await connection.execute(CompiledQuery.raw(sql));
   }
@@ -76,6 +79,11 @@ const cases: [string, string, Partial<ErrorClassification>][] = [
     "INSERT INTO books VALUES (4, 1, 'Empty', 0)",
     { code: 'CHECK_VIOLATION', originalCode: '23514', constraint: 'books_pages_positive', table: 'books' },
   ],
+  [
+    'exclusion',
+    "INSERT INTO booking VALUES (2, '[3,8)')",
+    { code: 'EXCLUSION_VIOLATION', originalCode: '23P01', constraint: 'booking_no_overlap', table: 'booking' },
+  ],
   ['undefined table', 'SELECT * FROM no_such_table', { code: 'UNDEFINED_TABLE', originalCode: '42P01' }],
   ['undefined column', 'SELECT no_such_column FROM books', { code: 'UNDEFINED_COLUMN', originalCode: '42703' }],
   ['syntax', 'SELEKT 1', { code: 'SQL_SYNTAX', originalCode: '42601' }],
@@ -93,5 +101,23 @@ describe('real statement errors classify with their fields', () => {
     const classification = classifyPostgresError(caught);
     expect(classification).toMatchObject(expected);
     expect(classification?.originalMessage).toBe((caught as Error).message);
+  });
+});
+
+describe('a real exclusion violation in a session', () => {
+  it('is an ExclusionViolationError naming its constraint and table', async () => {
+    const sf = createSessionFactory(postgres({ url: TEST_URL, searchPath: schema.name }));
+    try {
+      const error = await sf
+        .session((tx) => sql`INSERT INTO booking VALUES (3, '[4,6)')`.execute(tx))
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(ExclusionViolationError);
+      expect(error).toMatchObject({ code: 'EXCLUSION_VIOLATION', constraint: 'booking_no_overlap', table: 'booking' });
+    } finally {
+      await sf.close();
+    }
   });
 });
