@@ -300,6 +300,44 @@ const rows: readonly Row[] = [
       originalMessage: "Access denied for user 'app'@'10.0.0.2' (using password: YES)",
     },
   },
+  {
+    name: '1044 access denied to the database',
+    error: serverError(
+      1044,
+      'ER_DBACCESS_DENIED_ERROR',
+      '42000',
+      "Access denied for user 'app'@'%' to database 'shop'",
+    ),
+    expected: {
+      code: 'AUTHENTICATION',
+      originalCode: 1044,
+      originalMessage: "Access denied for user 'app'@'%' to database 'shop'",
+    },
+  },
+  {
+    name: 'a server without TLS (mysql2 HANDSHAKE_NO_SSL_SUPPORT)',
+    error: Object.assign(new Error('Server does not support secure connection'), {
+      code: 'HANDSHAKE_NO_SSL_SUPPORT',
+    }),
+    expected: {
+      code: 'CONNECTION',
+      originalCode: 'HANDSHAKE_NO_SSL_SUPPORT',
+      originalMessage: 'Server does not support secure connection',
+      connectionLost: true,
+    },
+  },
+  {
+    name: 'a self-signed certificate (not marked fatal)',
+    error: Object.assign(new Error('self-signed certificate in certificate chain'), {
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+    }),
+    expected: {
+      code: 'CONNECTION',
+      originalCode: 'SELF_SIGNED_CERT_IN_CHAIN',
+      originalMessage: 'self-signed certificate in certificate chain',
+      connectionLost: true,
+    },
+  },
   ...[
     [1040, 'ER_CON_COUNT_ERROR', 'Too many connections'],
     [1053, 'ER_SERVER_SHUTDOWN', 'Server shutdown in progress'],

@@ -106,7 +106,7 @@ function sslMode(name: string, value: string): SslSetting {
 
 // `ssl` is a boolean or, as mysql2 and the providers write it, a JSON object of TLS options.
 function sslParameter(value: string): SslSetting {
-  if (!value.trimStart().startsWith('{')) return parseBooleanParameter('mysql', 'ssl', value);
+  if (!/^\s*[[{]/.test(value)) return parseBooleanParameter('mysql', 'ssl', value);
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
