@@ -1,3 +1,4 @@
+import { ConfigurationError, findControlCharacter } from '@sessionfactory/core';
 import { invalidOption, unknownOption } from './invalid-option.js';
 import { assertNotForeignUrl, isSqliteUrl, parseSqliteUrl } from './parse-sqlite-url.js';
 import { pragmaStatement } from './pragma-statement.js';
@@ -65,9 +66,19 @@ function readFilename(value: unknown): { filename: string; urlOptions: Partial<S
     throw invalidOption('filename', value, "a non-empty path, ':memory:' or a sqlite:/file: URL");
   }
   assertNotForeignUrl(value);
-  if (!isSqliteUrl(value)) return { filename: value, urlOptions: {} };
+  if (!isSqliteUrl(value)) return { filename: refuseControlCharacters(value), urlOptions: {} };
   const url = parseSqliteUrl(value);
-  return { filename: url.filename, urlOptions: sqliteUrlOptions(url.params) };
+  return { filename: refuseControlCharacters(url.filename), urlOptions: sqliteUrlOptions(url.params) };
+}
+
+// SQLite's C API ends a path at a NUL: `a\0b.db` would silently open `a`.
+function refuseControlCharacters(filename: string): string {
+  const found = findControlCharacter(filename);
+  if (found === undefined) return filename;
+  throw new ConfigurationError(
+    `Invalid SQLite filename: it contains the control character ${found}; control characters are not allowed in file names given to sessionfactory.`,
+    { dialect: 'sqlite' },
+  );
 }
 
 function withoutUndefined(config: SqliteConfig): Partial<SqliteConfig> {

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '@sessionfactory/core';
+import { findSecret } from '@sessionfactory/core/testing';
 import { describe, expect, it } from 'vitest';
 import { sqlite } from '../src/index.js';
 import { resolveSqliteConfig } from '../src/resolve-sqlite-config.js';
@@ -168,6 +169,10 @@ describe('sqlite(): ConfigurationError', () => {
     ['a pragma value that is NaN', { filename: 'a.db', pragmas: { cache_size: Number.NaN } }, ['NaN', 'finite']],
     ['an empty nativeBinding', { filename: 'a.db', nativeBinding: '' }, ['nativeBinding', '""', '.node']],
     ['a non-string nativeBinding', { filename: 'a.db', nativeBinding: {} }, ['nativeBinding', 'an object']],
+    ['a NUL in a filename (SQLite would open a truncated path)', 'a\u0000b.db', ['control character U+0000']],
+    ['a NUL in a config filename', { filename: 'data/a\u0000.db' }, ['control character U+0000']],
+    ['a percent-encoded NUL in a URL', 'sqlite:a%00b.db', ['control character U+0000']],
+    ['a newline in a file: URL', 'file:a%0Ab.db', ['control character U+000A']],
   ];
 
   it.each(cases)('rejects %s', (_name, input, fragments) => {
@@ -180,6 +185,20 @@ describe('sqlite(): ConfigurationError', () => {
   it('never shows the password of a misplaced server URL', () => {
     const message = messageOf(() => sqlite('mysql://root:hunter2@localhost/app'));
     expect(message).not.toContain('hunter2');
+  });
+
+  it.each([
+    'postgres://app:Zq9kX%2FWm4pL%20Tr7vB%40Hn2cD%25Jy5fG@db/app',
+    'mysql://app:Zq9kX/Wm4pL Tr7vB@Hn2cD%Jy5fG@db/app',
+  ])('never shows a password with / space @ %% of a misplaced server URL: %s', (url) => {
+    let error: unknown;
+    try {
+      sqlite(url);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(findSecret('Zq9kX/Wm4pL Tr7vB@Hn2cD%Jy5fG', error)).toBeUndefined();
   });
 });
 
