@@ -287,7 +287,7 @@ describe('resolveServerConfig: rejected input', () => {
     {
       name: 'ssl as a string',
       input: { ssl: 'require' },
-      message: /invalid option "ssl": "require"; expected true, false or an object of TLS options/,
+      message: /invalid option "ssl": "require"; expected true, false, 'prefer' or an object of TLS options/,
     },
     { name: 'ssl as an array', input: { ssl: [] }, message: /invalid option "ssl": an array/ },
     {
