@@ -153,6 +153,22 @@ describe('session options: every bad value is a ConfigurationError before any st
   });
 });
 
+describe('sf.close(options)', () => {
+  it.each([
+    ['timeoutMs above 2^31-1', { timeoutMs: TOO_LONG }, /close timeoutMs: 2147483648/],
+    ['timeoutMs: null', { timeoutMs: null }, /close timeoutMs: null/],
+    ['a misspelled option', { timeOutMs: 5 }, /Unknown option close\.timeOutMs/],
+    ['null options', null, /close options: expected an object, got null/],
+  ])('%s rejects with a ConfigurationError and leaves the factory open', async (_what, options, message) => {
+    const { sf } = await harness();
+    const error = await rejection(sf.close(options as never));
+    expectConfigurationError(error);
+    expect(error.message).toMatch(message);
+    expect(sf.isClosed).toBe(false);
+    await expect(sf.session(async () => 'still open')).resolves.toBe('still open');
+  });
+});
+
 describe('no password in public objects', () => {
   it('an adapter whose worker spec carries the password prints it redacted everywhere', () => {
     const input = { url: `postgres://app:${ENCODED}@db/shop`, password: SECRET };

@@ -26,7 +26,12 @@ import { SyncSessionEngine } from '../sync/sync-session-engine.js';
 import { WorkerBridge } from '../sync/worker-bridge.js';
 import { settleWithin } from '../util/settle-within.js';
 import type { FactoryOptions } from './factory-options.js';
-import { checkSessionOptions, type ResolvedFactoryOptions, resolveFactoryOptions } from './resolve-factory-options.js';
+import {
+  checkSessionOptions,
+  closeOptionsProblem,
+  type ResolvedFactoryOptions,
+  resolveFactoryOptions,
+} from './resolve-factory-options.js';
 import type { PingResult, SessionFactory } from './session-factory.js';
 
 /** A connection that completed a statement this recently is not pinged again at checkout. */
@@ -322,6 +327,8 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    * ```
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
+    const problem = this.#closing ? undefined : closeOptionsProblem(options);
+    if (problem) return Promise.reject(problem);
     this.#closing ??= this.#drainAndClose(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
     return this.#closing;
   }

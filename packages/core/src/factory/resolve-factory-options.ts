@@ -237,3 +237,28 @@ function show(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
+
+/**
+ * What is wrong with the options of `sf.close(options)`, or `undefined`: an object (or
+ * undefined) with only `timeoutMs`, a duration of at most 2^31−1 ms (a longer one would make
+ * close give up after 1 ms and cut every session off). Returned, not thrown, so `close()` can
+ * reject instead of throwing.
+ *
+ * @example
+ * ```ts
+ * closeOptionsProblem({ timeoutMs: 10_000 }) // undefined
+ * closeOptionsProblem({ timeoutMs: 2 ** 31 }) // ConfigurationError: Invalid close timeoutMs: 2147483648 ...
+ * ```
+ */
+export function closeOptionsProblem(options: unknown): ConfigurationError | undefined {
+  try {
+    if (options === undefined) return undefined;
+    requireObject('close options', options);
+    rejectUnknown('close.', options, ['timeoutMs']);
+    rejectNull('close timeoutMs', options.timeoutMs);
+    if (options.timeoutMs !== undefined) requireDuration('close timeoutMs', options.timeoutMs);
+    return undefined;
+  } catch (error) {
+    return error as ConfigurationError;
+  }
+}
