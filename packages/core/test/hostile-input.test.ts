@@ -2,14 +2,8 @@
 // ConfigurationError (never a TypeError or URIError) and no password may show up in the error,
 // however it is printed. Adapter configs and URLs have the same table in each adapter package.
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigurationError,
-  createSessionFactory,
-  type FactoryOptions,
-  openSessionFactory,
-  redactPassword,
-  workerBridgeSupport,
-} from '../src/index.js';
+import { redactPassword, workerBridgeSupport } from '../src/adapter/index.js';
+import { ConfigurationError, createSessionFactory, type FactoryOptions, openSessionFactory } from '../src/index.js';
 import { fakeAdapter, findSecret } from '../src/testing/index.js';
 import { harness, rejection, thrown } from './support/harness.js';
 

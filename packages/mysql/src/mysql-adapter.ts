@@ -1,4 +1,9 @@
-import { type Adapter, connectPreferringTls, type DriverConnection, workerBridgeSupport } from '@sessionfactory/core/adapter';
+import {
+  type Adapter,
+  connectPreferringTls,
+  type DriverConnection,
+  workerBridgeSupport,
+} from '@sessionfactory/core/adapter';
 import type { ConnectionOptions } from 'mysql2';
 import type { MysqlConfig } from './config/mysql-config.js';
 import { resolveMysqlConfig } from './config/resolve-mysql-config.js';

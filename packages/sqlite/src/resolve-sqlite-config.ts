@@ -1,4 +1,5 @@
-import { ConfigurationError, findControlCharacter } from '@sessionfactory/core';
+import { ConfigurationError } from '@sessionfactory/core';
+import { findControlCharacter } from '@sessionfactory/core/adapter';
 import { invalidOption, unknownOption } from './invalid-option.js';
 import { assertNotForeignUrl, isSqliteUrl, parseSqliteUrl } from './parse-sqlite-url.js';
 import { pragmaStatement } from './pragma-statement.js';
