@@ -15,5 +15,6 @@ export * from './config-problem.js';
 export * from './connection-loss.js';
 export * from './connection-url.js';
 export * from './describe-server.js';
+export * from './lock-wait.js';
 export * from './server-config.js';
 export * from './worker-support.js';

@@ -42,6 +42,7 @@ export function resolveFactoryOptions(adapter: Adapter, options: FactoryOptions 
     prePing: pool.prePing ?? true,
     lifo: pool.lifo ?? false,
     idleTimeoutMs: pool.idleTimeoutMs,
+    maxWriters: adapter.maxWriters,
   };
   for (const key of ['prePing', 'lifo'] as const) requireBoolean(`pool.${key}`, resolvedPool[key]);
   const limit = adapter.maxConnections;
