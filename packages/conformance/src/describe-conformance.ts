@@ -14,6 +14,7 @@ import { registerIsolationCases } from './cases/isolation-cases.js';
 import { registerLeakCases } from './cases/leak-cases.js';
 import { registerLifecycleCases } from './cases/lifecycle-cases.js';
 import { registerPoolCases } from './cases/pool-cases.js';
+import { registerPreparedQueryCases } from './cases/prepared-query-cases.js';
 import { registerPropagationCases } from './cases/propagation-cases.js';
 import { registerReadOnlyCases } from './cases/read-only-cases.js';
 import { registerSavepointCases } from './cases/savepoint-cases.js';
@@ -46,6 +47,7 @@ const CASE_GROUPS: readonly ((ctx: SuiteContext) => void)[] = [
   registerLifecycleCases,
   registerEngineCases,
   registerLeakCases,
+  registerPreparedQueryCases,
 ];
 
 /**

@@ -50,6 +50,7 @@ export type { FactoryOptions } from './factory/factory-options.js';
 export { type OpenSessionFactoryOptions, openSessionFactory } from './factory/open-session-factory.js';
 export type { PingResult, SessionFactory } from './factory/session-factory.js';
 export type { PoolOptions, PoolStats } from './pool/pool-options.js';
+export { type ParamFn, PreparedQuery } from './prepare/prepared-query.js';
 export {
   PROPAGATIONS,
   type Propagation,

@@ -4,8 +4,9 @@ import type { ResolvedSqliteConfig } from './sqlite-config.js';
 
 /**
  * Opens one better-sqlite3 handle and applies the connection pragmas: `foreign_keys`,
- * `journal_mode = WAL` (file databases), then the user's `pragmas`. The busy timeout is
- * set by better-sqlite3 itself (`timeout`). If a pragma fails the handle is closed.
+ * `journal_mode = WAL` (file databases), then the user's `pragmas`. SQLite's busy handler is
+ * off (`timeout: 0`): `SqliteDriverConnection` waits for locks for up to `busyTimeoutMs`
+ * without blocking the event loop. If a pragma fails the handle is closed.
  *
  * @example
  * ```ts
@@ -44,7 +45,8 @@ function openHandle(config: ResolvedSqliteConfig): Database.Database {
     return new Database(config.filename, {
       readonly: config.readonly,
       fileMustExist: config.fileMustExist,
-      timeout: config.busyTimeoutMs,
+      // No busy handler: it would block the thread. The connection waits for locks itself.
+      timeout: 0,
       ...(config.nativeBinding === undefined ? {} : { nativeBinding: config.nativeBinding }),
     });
   } catch (error) {

@@ -1,4 +1,5 @@
-import { type Adapter, ConnectionError } from '@sessionfactory/core';
+import { ConnectionError } from '@sessionfactory/core';
+import { type Adapter, type LockWait, retryWhileLocked, retryWhileLockedSync } from '@sessionfactory/core/adapter';
 import { classifySqliteError } from './classify-sqlite-error.js';
 import { applyConnectionPragmas, openSqliteDatabase } from './open-sqlite-database.js';
 import { resolveSqliteConfig } from './resolve-sqlite-config.js';
@@ -9,10 +10,21 @@ import { SqliteDriverConnection } from './sqlite-driver-connection.js';
 import { sqliteKyselyParts } from './sqlite-kysely-parts.js';
 
 /**
+ * Connections kept for a file database: one for the writer plus three readers. Measured with
+ * `apps/bench` (`--only=pool size`, see the README): readers stop gaining beyond a few, since
+ * better-sqlite3 runs every statement on the one JavaScript thread, and each connection costs a
+ * file handle, its page cache and its statement cache.
+ */
+export const SQLITE_FILE_POOL_SIZE = 4;
+
+/**
  * The SQLite adapter over better-sqlite3. Takes a filename, `':memory:'`, a `sqlite:` or
  * `file:` URL, or a `SqliteConfig`; invalid input throws `ConfigurationError` here, before
- * any file is opened. The pool defaults to one connection (SQLite has one writer);
- * `:memory:` allows only one, since a second connection would open a different database.
+ * any file is opened. SQLite runs one writer at a time (`maxWriters: 1`): core queues writing
+ * sessions of this process in the event loop, first come first served, and runs read-only
+ * sessions and `sf.db` reads beside the writer on the other connections (a file database keeps
+ * `SQLITE_FILE_POOL_SIZE`, WAL lets readers and the writer work at once). `:memory:` allows one
+ * connection only, since a second connection would open a different database.
  *
  * @example
  * ```ts
@@ -29,18 +41,30 @@ export function sqlite(filenameOrConfig: string | SqliteConfig): Adapter {
   // An in-memory database lives and dies with its one connection: once that is gone, opening
   // another would silently hand out an empty database, so it fails loudly instead.
   let memoryOpened = false;
-  const connectSync = () => {
+  const open = () => {
     if (config.memory && memoryOpened) {
       throw new ConnectionError(
         'The in-memory SQLite database is gone: its only connection was closed (destroyed after an error, or the factory was closed), and with it every table. Create a new adapter and factory to start over, or use a database file.',
         { dialect: 'sqlite' },
       );
     }
-    const connection = new SqliteDriverConnection(openSqliteDatabase(config), undefined, (db) =>
+    const connection = new SqliteDriverConnection(openSqliteDatabase(config), config.busyTimeoutMs, undefined, (db) =>
       applyConnectionPragmas(db, config),
     );
     memoryOpened = true;
     return connection;
+  };
+  // Opening runs pragmas (journal_mode = WAL needs the file's lock the first time): a lock
+  // held elsewhere is waited for like any statement's.
+  const openWait: LockWait = { timeoutMs: config.busyTimeoutMs, isLocked: isBusyError };
+  const connectSync = () => {
+    const startedAt = performance.now();
+    try {
+      return open();
+    } catch (error) {
+      if (!isBusyError(error)) throw error;
+      return retryWhileLockedSync(open, openWait, startedAt, error);
+    }
   };
   return Object.freeze({
     dialect: 'sqlite',
@@ -48,10 +72,24 @@ export function sqlite(filenameOrConfig: string | SqliteConfig): Adapter {
     capabilities: sqliteCapabilities(config),
     sql: sqliteDialectSql,
     kysely: sqliteKyselyParts,
-    poolDefaults: { size: 1, maxOverflow: 0 },
+    poolDefaults: config.memory ? { size: 1, maxOverflow: 0 } : { size: SQLITE_FILE_POOL_SIZE, maxOverflow: 0 },
     ...(config.memory ? { maxConnections: 1 } : {}),
-    connect: async () => connectSync(),
+    maxWriters: 1,
+    connect: async () => {
+      const startedAt = performance.now();
+      try {
+        return open();
+      } catch (error) {
+        if (!isBusyError(error)) throw error;
+        return retryWhileLocked(open, openWait, startedAt, error);
+      }
+    },
     connectSync,
     classifyError: (error: unknown) => classifySqliteError(error, errorContext),
   });
+}
+
+function isBusyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }

@@ -4,9 +4,36 @@ import type BetterSqlite3 from 'better-sqlite3';
 export const STATEMENT_CACHE_SIZE = 256;
 
 /**
- * A bounded least-recently-used cache of prepared statements, keyed by SQL text, so a
- * query run again skips SQLite's parser and planner. Evicted statements are simply
- * dropped; better-sqlite3 finalizes them when they are garbage-collected.
+ * What a statement that succeeded did to the transaction: opened one (BEGIN, SAVEPOINT), ended it
+ * (COMMIT, END, ROLLBACK), or may have done either (RELEASE of the outermost savepoint,
+ * ROLLBACK TO), which only SQLite can tell. Other statements never change it.
+ */
+export type TransactionEffect = 'open' | 'end' | 'ask';
+
+function transactionEffect(sql: string): TransactionEffect | undefined {
+  const head = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i.exec(sql)?.[1]?.toUpperCase();
+  if (head === undefined) return undefined;
+  if (head === 'BEGIN' || head === 'SAVEPOINT') return 'open';
+  if (head === 'RELEASE' || (head === 'ROLLBACK' && /\bTO\b/i.test(sql))) return 'ask';
+  return 'end';
+}
+
+/** A prepared statement and what the connection needs to know about it, worked out once. */
+export interface CachedStatement {
+  readonly statement: BetterSqlite3.Statement;
+  /** It returns rows (`SELECT`, `PRAGMA`, `... RETURNING`): read with `all`, else `run`. */
+  readonly reader: boolean;
+  /** BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, END: what it does to the transaction when it succeeds. */
+  readonly transactionEffect: TransactionEffect | undefined;
+  /** Used since the eviction scan last passed it (second-chance, instead of reordering on every hit). */
+  used: boolean;
+}
+
+/**
+ * A bounded cache of prepared statements, keyed by SQL text, so a query run again skips
+ * SQLite's parser and planner. Eviction is least-recently-used by the second-chance (clock)
+ * rule: a hit only sets a flag, so the hot path does no map reordering. Evicted statements are
+ * simply dropped; better-sqlite3 finalizes them when they are garbage-collected.
  *
  * @example
  * ```ts
@@ -17,7 +44,7 @@ export const STATEMENT_CACHE_SIZE = 256;
 export class StatementCache {
   readonly #db: BetterSqlite3.Database;
   readonly #capacity: number;
-  readonly #statements = new Map<string, BetterSqlite3.Statement>();
+  readonly #statements = new Map<string, CachedStatement>();
 
   constructor(db: BetterSqlite3.Database, capacity: number = STATEMENT_CACHE_SIZE) {
     this.#db = db;
@@ -31,25 +58,39 @@ export class StatementCache {
 
   /** The cached statement for `sql`, prepared on first use. */
   prepare(sql: string): BetterSqlite3.Statement {
+    return this.entry(sql).statement;
+  }
+
+  /** The cached statement for `sql` with its facts, prepared on first use. */
+  entry(sql: string): CachedStatement {
     const cached = this.#statements.get(sql);
     if (cached !== undefined) {
-      // Re-insert so Map order stays least-recently-used first.
-      this.#statements.delete(sql);
-      this.#statements.set(sql, cached);
+      cached.used = true;
       return cached;
     }
     const statement = this.#db.prepare(sql);
-    this.#statements.set(sql, statement);
-    if (this.#statements.size > this.#capacity) this.#evictOldest();
-    return statement;
+    const entry: CachedStatement = {
+      statement,
+      reader: statement.reader,
+      transactionEffect: transactionEffect(sql),
+      used: false,
+    };
+    if (this.#statements.size >= this.#capacity) this.#evictOne();
+    this.#statements.set(sql, entry);
+    return entry;
   }
 
   clear(): void {
     this.#statements.clear();
   }
 
-  #evictOldest(): void {
-    const oldest = this.#statements.keys().next();
-    if (!oldest.done) this.#statements.delete(oldest.value);
+  // Oldest first; a used entry gets a second chance at the young end.
+  #evictOne(): void {
+    for (const [sql, entry] of this.#statements) {
+      this.#statements.delete(sql);
+      if (!entry.used) return;
+      entry.used = false;
+      this.#statements.set(sql, entry);
+    }
   }
 }

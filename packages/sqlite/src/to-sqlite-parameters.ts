@@ -12,7 +12,11 @@
  * ```
  */
 export function toSqliteParameters(parameters: readonly unknown[]): readonly unknown[] {
-  return parameters.some(needsConversion) ? parameters.map(toSqliteValue) : parameters;
+  // A plain loop: this runs for every statement.
+  for (let i = 0; i < parameters.length; i++) {
+    if (needsConversion(parameters[i])) return parameters.map(toSqliteValue);
+  }
+  return parameters;
 }
 
 function needsConversion(value: unknown): boolean {

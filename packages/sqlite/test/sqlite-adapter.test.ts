@@ -7,7 +7,9 @@ describe('sqlite() adapter', () => {
     const adapter = sqlite('data/app.db');
     expect(adapter.dialect).toBe('sqlite');
     expect(adapter.description).toBe('data/app.db');
-    expect(adapter.poolDefaults).toEqual({ size: 1, maxOverflow: 0 });
+    // One writer plus readers; SQLite runs one writer at a time, which core's pool enforces.
+    expect(adapter.poolDefaults).toEqual({ size: 4, maxOverflow: 0 });
+    expect(adapter.maxWriters).toBe(1);
     expect(adapter.maxConnections).toBeUndefined();
     expect(adapter.capabilities.sharedDatabase).toBe(true);
   });
@@ -16,6 +18,7 @@ describe('sqlite() adapter', () => {
     const adapter = sqlite(':memory:');
     expect(adapter.description).toBe(':memory:');
     expect(adapter.maxConnections).toBe(1);
+    expect(adapter.poolDefaults).toEqual({ size: 1, maxOverflow: 0 });
     expect(adapter.capabilities.sharedDatabase).toBe(false);
   });
 

@@ -46,3 +46,20 @@ describe('StatementCache', () => {
     expect(prepared).toEqual(['a', 'a']);
   });
 });
+
+describe('StatementCache.entry: what a statement does to the transaction', () => {
+  it('classifies transaction-control statements once, when they are prepared', () => {
+    const { db } = recordingDatabase();
+    const cache = new StatementCache(db, 16);
+    const effect = (sql: string) => cache.entry(sql).transactionEffect;
+    expect(effect('BEGIN IMMEDIATE')).toBe('open');
+    expect(effect('  savepoint sp_1')).toBe('open');
+    expect(effect('COMMIT')).toBe('end');
+    expect(effect('END TRANSACTION')).toBe('end');
+    expect(effect('ROLLBACK')).toBe('end');
+    expect(effect('ROLLBACK TO SAVEPOINT sp_1')).toBe('ask');
+    expect(effect('RELEASE SAVEPOINT sp_1')).toBe('ask');
+    expect(effect('SELECT 1')).toBeUndefined();
+    expect(effect('UPDATE t SET began = 1')).toBeUndefined();
+  });
+});

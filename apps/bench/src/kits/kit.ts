@@ -25,11 +25,13 @@ export interface Kit {
   rawSmallTx(id: number): unknown;
   /** The same small transaction, synchronously (SQLite only). */
   rawSyncTx?(id: number): void;
+  /** The unit of work: BEGIN; SELECT by PK; UPDATE by PK; COMMIT, synchronously (SQLite only). */
+  rawUnit?(id: number): void;
   /** Kysely over the raw driver, with Kysely's own dialect. */
   readonly kysely: Kysely<BenchDB>;
   /** A fresh adapter for the bench schema. */
   adapter(): Adapter;
-  /** Pool options for the concurrency case (size 10; SQLite's single connection). */
+  /** Pool options for the concurrency case (size 10; SQLite's default pool). */
   readonly concurrencyPool: PoolOptions;
   /** Drops the bench schema/database/file and closes the raw driver. */
   close(): Promise<void>;

@@ -34,6 +34,10 @@ export async function sqliteKit(): Promise<Kit> {
     update.run(id);
     insert.run(id, 'bench');
   });
+  const unit = db.transaction((id: number) => {
+    select.get(id);
+    update.run(id);
+  });
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const kysely = new Kysely<BenchDB>({ dialect: new SqliteDialect({ database: db }) });
@@ -56,9 +60,10 @@ export async function sqliteKit(): Promise<Kit> {
     // better-sqlite3's idiomatic transaction: BEGIN IMMEDIATE, like the adapter's writers.
     rawSmallTx: (id) => smallTx.immediate(id),
     rawSyncTx: (id) => smallTx.immediate(id),
+    rawUnit: (id) => unit.immediate(id),
     kysely,
     adapter: () => sqlite({ filename, pragmas: PRAGMAS }),
-    // SQLite's default: one connection (the README explains why more add contention, not speed).
+    // SQLite's default: 4 connections, one writer at a time (see packages/sqlite/README.md).
     concurrencyPool: {},
     async close() {
       db.close();

@@ -150,6 +150,13 @@ export interface Adapter {
   /** Pool defaults and hard limits (SQLite: size 1; `:memory:` allows one connection only). */
   readonly poolDefaults?: { readonly size?: number; readonly maxOverflow?: number };
   readonly maxConnections?: number;
+  /**
+   * Write transactions the database runs at once, when it has such a limit (SQLite: 1). Core's
+   * pool then lets that many writing checkouts hold a connection and queues the others in
+   * process, first come first served, within `pool.timeoutMs`; read-only sessions and `sf.db`
+   * statements outside a session use the other connections beside the writer. Unset: no limit.
+   */
+  readonly maxWriters?: number;
   connect(): Promise<DriverConnection>;
   /** Opens a connection synchronously (native sync adapters). */
   connectSync?(): DriverConnection;

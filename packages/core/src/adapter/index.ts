@@ -16,6 +16,7 @@ export * from './connection-loss.js';
 export * from './connection-url.js';
 export * from './control-characters.js';
 export * from './describe-server.js';
+export * from './lock-wait.js';
 export * from './prefer-tls.js';
 export * from './server-config.js';
 export * from './worker-support.js';

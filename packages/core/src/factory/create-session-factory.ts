@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Kysely, Kysely as KyselyClass } from 'kysely';
+import { type Compilable, type Kysely, Kysely as KyselyClass } from 'kysely';
 import type { Adapter, AdapterCapabilities, DriverConnection } from '../adapter/adapter.js';
 import {
   ConfigurationError,
@@ -13,6 +13,8 @@ import { EventHub } from '../events/event-hub.js';
 import type { FactoryEvents } from '../events/event-types.js';
 import { Pool } from '../pool/pool.js';
 import type { PoolStats } from '../pool/pool-options.js';
+import { type ParamFn, PreparedQuery } from '../prepare/prepared-query.js';
+import { runCompiled } from '../prepare/run-compiled.js';
 import { Activity } from '../session/activity.js';
 import type { AmbientContext, EngineContext } from '../session/engine-context.js';
 import { QueryRunner } from '../session/query-runner.js';
@@ -80,6 +82,8 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   readonly #sessions: SessionEngine;
   readonly #sync: SyncSessionEngine;
   #bridge: WorkerBridge | undefined;
+  /** Builds `prepare`'s queries (created on first use). */
+  #compileOnly: Kysely<DB> | undefined;
   #closing: Promise<void> | undefined;
   #sessionCounter = 0;
 
@@ -135,7 +139,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
       this.#engine,
       this.#sessions.rules,
       createCompileOnlyKysely(adapter.kysely),
-      () => this.#acquireSync(),
+      (readOnly) => this.#acquireSync(readOnly),
       options.session,
     );
   }
@@ -231,6 +235,24 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   }
 
   /**
+   * Compiles a query once, with named parameters, and runs it many times without building or
+   * compiling it again (prepare API; see `PreparedQuery`).
+   *
+   * @example
+   * ```ts
+   * const byId = sf.prepare<{ id: number }>((db, param) =>
+   *   db.selectFrom('account').selectAll().where('id', '=', param('id')))
+   * const account = await byId.executeTakeFirst({ id: 1 })
+   * ```
+   */
+  prepare<P = Record<string, never>, O = unknown>(
+    build: (db: Kysely<DB>, param: ParamFn<P>) => Compilable<O>,
+  ): PreparedQuery<P, O> {
+    this.#compileOnly ??= createCompileOnlyKysely<DB>(this.#adapter.kysely);
+    return new PreparedQuery<P, O>(this.#compileOnly, build, (query) => runCompiled(this.#sessions, query));
+  }
+
+  /**
    * The ambient session of this factory, if any.
    *
    * @example
@@ -252,7 +274,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    */
   async ping(): Promise<PingResult> {
     this.#engine.assertOpen();
-    const pooled = await this.#pool.acquire();
+    const pooled = await this.#pool.acquire({ role: 'reader' }); // a ping never waits for the writer slot
     let ok = false;
     try {
       const started = performance.now();
@@ -361,10 +383,10 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     }
   }
 
-  #acquireSync(): SyncConnection {
+  #acquireSync(readOnly: boolean): SyncConnection {
     const mode = this.#adapter.capabilities.sync;
     if (mode === 'native') {
-      const pooled = this.#pool.tryAcquireSync();
+      const pooled = this.#pool.tryAcquireSync({ role: readOnly ? 'reader' : 'writer' });
       if (pooled) return new NativeSyncConnection(this.#pool, pooled);
       const { size, maxOverflow } = this.#options.pool;
       throw new PoolTimeoutError(

@@ -63,6 +63,7 @@ export function resolveFactoryOptions(adapter: Adapter, options: FactoryOptions 
     prePing: typedPool.prePing ?? true,
     lifo: typedPool.lifo ?? false,
     idleTimeoutMs: typedPool.idleTimeoutMs,
+    maxWriters: adapter.maxWriters,
   };
   for (const key of ['prePing', 'lifo'] as const) requireBoolean(`pool.${key}`, resolvedPool[key]);
   const limit = adapter.maxConnections;

@@ -1,7 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import type { AdapterCapabilities } from '../adapter/adapter.js';
 import type { FactoryEvents } from '../events/event-types.js';
 import type { PoolStats } from '../pool/pool-options.js';
+import type { ParamFn, PreparedQuery } from '../prepare/prepared-query.js';
 import type { SessionInfo, SessionOptions } from '../session/session-options.js';
 import type { ManagedSession, Session, SyncSession } from '../session/session-types.js';
 
@@ -32,6 +33,13 @@ export interface SessionFactory<DB> extends AsyncDisposable {
   syncSession<T>(fn: (tx: SyncSession<DB>) => T, options?: Omit<SessionOptions, 'signal' | 'retry'>): T;
   /** Kysely that joins the ambient session of this factory, else runs each query on a pooled connection. */
   readonly db: Kysely<DB>;
+  /**
+   * Compiles a query once, with named parameters, for running many times (`execute(params)` runs
+   * like `sf.db`; `compile(params)` feeds `tx.executeQuery` or a sync session's `tx.all/get/run`).
+   */
+  prepare<P = Record<string, never>, O = unknown>(
+    build: (db: Kysely<DB>, param: ParamFn<P>) => Compilable<O>,
+  ): PreparedQuery<P, O>;
   /** The ambient session of this factory, if any. */
   current(): SessionInfo | undefined;
   ping(): Promise<PingResult>;

@@ -17,6 +17,9 @@ export function checkPoolOptions(options: ResolvedPoolOptions): void {
   requireDuration('timeoutMs', options.timeoutMs);
   if (options.recycleMs !== undefined) requireDuration('recycleMs', options.recycleMs);
   if (options.idleTimeoutMs !== undefined) requireDuration('idleTimeoutMs', options.idleTimeoutMs);
+  if (options.maxWriters !== undefined && (!Number.isInteger(options.maxWriters) || options.maxWriters < 1)) {
+    throw new ConfigurationError(`maxWriters must be an integer >= 1, got ${String(options.maxWriters)}`);
+  }
 }
 
 function requireCount(name: string, value: number): void {

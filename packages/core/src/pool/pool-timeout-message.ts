@@ -11,6 +11,8 @@ export interface PoolTimeoutFacts {
   readonly description: string | undefined;
   /** A connection was being opened or pinged for this caller when time ran out. */
   readonly wasServing: boolean;
+  /** Set when the caller waited for a writer slot (a database that runs `max` writers at a time). */
+  readonly writers?: { readonly max: number; readonly waiting: number } | undefined;
 }
 
 /**
@@ -19,6 +21,7 @@ export interface PoolTimeoutFacts {
  */
 export function poolTimeoutMessage(facts: PoolTimeoutFacts): string {
   const where = facts.description === undefined ? '' : ` to ${redactPassword(facts.description)}`;
+  if (facts.writers !== undefined) return writerTimeoutMessage(facts, facts.writers, where);
   const serving = facts.wasServing
     ? ' The connection being opened or pinged for this caller did not arrive in time.'
     : '';
@@ -29,5 +32,22 @@ export function poolTimeoutMessage(facts: PoolTimeoutFacts): string {
     ' Hint: a query run outside its session while that session holds a connection ' +
     '(e.g. using `sf.db` or another session inside `sf.session`) can exhaust the pool; ' +
     "use the session's `tx` inside it, or raise pool.size, pool.maxOverflow or pool.timeoutMs."
+  );
+}
+
+// A writer that never got the writer slot: say so, and name the usual cause (a writing session
+// that waits for another writing session it started).
+function writerTimeoutMessage(
+  facts: PoolTimeoutFacts,
+  writers: { max: number; waiting: number },
+  where: string,
+): string {
+  return (
+    `Timed out after ${facts.timeoutMs} ms waiting for the write slot${where}: this database runs ` +
+    `${writers.max} writing session(s) at a time and ${writers.waiting} writer(s) were waiting ` +
+    `(pool size ${facts.size}, maxOverflow ${facts.maxOverflow}, ${facts.inUse} in use).` +
+    ' Hint: a writing session that awaits another writing session outside itself (propagation "requiresNew", ' +
+    'or sf.connection or sf.begin inside sf.session) waits for itself; use the enclosing `tx`, mark sessions ' +
+    'that only read { readOnly: true } (they run beside the writer), keep writing sessions short, or raise pool.timeoutMs.'
   );
 }

@@ -47,6 +47,38 @@ export interface ResolvedPoolOptions {
   prePing: boolean;
   lifo: boolean;
   idleTimeoutMs: number | undefined;
+  /**
+   * Writers allowed to hold a connection at once (SQLite: 1, from `Adapter.maxWriters`); further
+   * writers wait in line, first come first served, within `timeoutMs`. Undefined: no limit.
+   */
+  maxWriters?: number | undefined;
+}
+
+/**
+ * What a checkout is for. A `'writer'` may open a write transaction and hold it across awaits, so
+ * where the database runs one writer at a time (SQLite) it waits for the writer slot first. A
+ * `'reader'` only reads, or runs single statements that take and drop any lock within the call,
+ * so it may run beside the writer on another connection.
+ *
+ * @example
+ * ```ts
+ * const role: ConnectionRole = options.readOnly ? 'reader' : 'writer';
+ * ```
+ */
+export type ConnectionRole = 'reader' | 'writer';
+
+/**
+ * Options of `Pool.acquire`.
+ *
+ * @example
+ * ```ts
+ * await pool.acquire({ role: 'reader', signal: AbortSignal.timeout(1000) });
+ * ```
+ */
+export interface AcquireOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** Default `'writer'`: the safe choice when the caller cannot tell. */
+  readonly role?: ConnectionRole | undefined;
 }
 
 /**

@@ -17,6 +17,8 @@ export function timerDelay(ms: number): number {
 export class PoolWaiter<T> {
   /** A connection is being opened or pinged for this caller (it left the queue). */
   serving = false;
+  /** The caller holds a writer slot, which it gives back if it gets no connection. */
+  writer = false;
   #settled = false;
   #timer: NodeJS.Timeout | undefined;
   #signal: AbortSignal | undefined;

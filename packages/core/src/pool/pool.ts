@@ -2,10 +2,26 @@ import { FactoryClosedError, PoolTimeoutError } from '../errors/error-classes.js
 import { redactPassword } from '../errors/redact.js';
 import { checkPoolOptions } from './check-pool-options.js';
 import { poolTimeoutMessage } from './pool-timeout-message.js';
-import type { PooledConnection, PoolHooks, PoolListeners, PoolSnapshot, ResolvedPoolOptions } from './pool-types.js';
+import type {
+  AcquireOptions,
+  PooledConnection,
+  PoolHooks,
+  PoolListeners,
+  PoolSnapshot,
+  ResolvedPoolOptions,
+} from './pool-types.js';
 import { PoolWaiter, timerDelay } from './pool-waiter.js';
+import { WriterGate } from './writer-gate.js';
 
-export type { PooledConnection, PoolHooks, PoolListeners, PoolSnapshot, ResolvedPoolOptions } from './pool-types.js';
+export type {
+  AcquireOptions,
+  ConnectionRole,
+  PooledConnection,
+  PoolHooks,
+  PoolListeners,
+  PoolSnapshot,
+  ResolvedPoolOptions,
+} from './pool-types.js';
 
 /**
  * Where a connection is. `inHand` means the pool holds it between places: being pinged, just
@@ -46,6 +62,10 @@ export class Pool<T> {
   /** Opens and pings under way (`destroyAll` waits for them, since each ends in a place for its connection). */
   readonly #inFlight = new Set<Promise<void>>();
   readonly #destroying = new Set<Promise<void>>();
+  /** Writers queue here before checkout when the database runs `maxWriters` writers at most (SQLite: 1). */
+  readonly #gate: WriterGate | undefined;
+  /** Checked-out connections whose holder owns a writer slot, given back with the connection. */
+  readonly #writers = new Set<PooledConnection<T>>();
 
   #created = 0;
   #destroyed = 0;
@@ -59,6 +79,7 @@ export class Pool<T> {
     this.#options = { ...options };
     this.#listeners = listeners;
     this.#description = description === undefined ? undefined : redactPassword(description);
+    this.#gate = options.maxWriters === undefined ? undefined : new WriterGate(options.maxWriters);
   }
 
   /**
@@ -72,20 +93,76 @@ export class Pool<T> {
    * Waits for a connection: an idle one (validated at checkout), else a new one if capacity
    * allows, else the next one released. Rejects with `PoolTimeoutError` after `timeoutMs`, with
    * the signal's reason on abort, with `FactoryClosedError` once closed, and with `create`'s own
-   * error when opening fails.
+   * error when opening fails. When the pool limits writers (`maxWriters`), a `'writer'` (the
+   * default role) first waits in line, first come first served, for a writer slot, which it holds
+   * until the connection is released; `timeoutMs` bounds both waits together. A `'reader'` skips
+   * that line.
    */
-  acquire(options: { signal?: AbortSignal } = {}): Promise<PooledConnection<T>> {
+  acquire(options: AcquireOptions = {}): Promise<PooledConnection<T>> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    const gate = options.role === 'reader' ? undefined : this.#gate;
+    if (gate === undefined) return this.#acquireConnection(signal, this.#options.timeoutMs, false);
+    if (gate.tryEnter()) return this.#acquireConnection(signal, this.#options.timeoutMs, true);
+    return this.#acquireAfterGate(gate, signal);
+  }
+
+  /**
+   * `acquire`'s fast path without the promise: an idle connection that needs no checkout ping,
+   * when nobody waits, for a reader or a writer whose slot is free; otherwise `undefined` (then
+   * call `acquire`). Opens nothing and never waits. Throws `FactoryClosedError` once closed.
+   *
+   * @example
+   * ```ts
+   * const connection = pool.tryAcquireIdle({ role: 'reader' }) ?? (await pool.acquire({ role: 'reader' }));
+   * ```
+   */
+  tryAcquireIdle(options: Pick<AcquireOptions, 'role'> = {}): PooledConnection<T> | undefined {
+    if (this.#closed) throw this.#closedError();
+    if (this.#queue.length > 0 || this.#idle.length === 0) return undefined;
+    const gate = options.role === 'reader' ? undefined : this.#gate;
+    if (gate !== undefined && !gate.tryEnter()) return undefined;
+    const idle = this.#takeUsableIdle();
+    if (idle !== undefined && !this.#needsPing(idle)) return this.#checkOut(idle, gate !== undefined);
+    if (idle !== undefined) this.#place(idle);
+    gate?.leave();
+    return undefined;
+  }
+
+  /** Waits for a writer slot, then for a connection with what is left of `timeoutMs`. */
+  async #acquireAfterGate(gate: WriterGate, signal: AbortSignal | undefined): Promise<PooledConnection<T>> {
+    const started = performance.now();
+    await gate.enter(this.#options.timeoutMs, signal, () => this.#writerTimeout());
+    if (this.#closed) {
+      gate.leave();
+      throw this.#closedError();
+    }
+    const left = Math.max(0, this.#options.timeoutMs - (performance.now() - started));
+    return this.#acquireConnection(signal, left, true);
+  }
+
+  /** The connection part of `acquire`; a writer that fails here gives its slot back. */
+  #acquireConnection(
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    writer: boolean,
+  ): Promise<PooledConnection<T>> {
     // Fast path: nobody waits and an idle connection is at hand: no queueing, and no waiter or
     // timer at all when it needs no ping.
     const idle = this.#queue.length === 0 ? this.#takeUsableIdle() : undefined;
-    if (idle !== undefined && !this.#needsPing(idle)) return Promise.resolve(this.#checkOut(idle));
+    if (idle !== undefined && !this.#needsPing(idle)) return Promise.resolve(this.#checkOut(idle, writer));
     return new Promise<PooledConnection<T>>((resolve, reject) => {
-      const waiter = new PoolWaiter<T>(resolve, reject, (settled) => this.#forget(settled));
+      const fail = writer
+        ? (error: unknown) => {
+            this.#gate!.leave();
+            reject(error);
+          }
+        : reject;
+      const waiter = new PoolWaiter<T>(resolve, fail, (settled) => this.#forget(settled));
+      waiter.writer = writer;
       this.#waiting.add(waiter);
-      waiter.arm(this.#options.timeoutMs, () => this.#timeOut(waiter), signal);
+      waiter.arm(timeoutMs, () => this.#timeOut(waiter), signal);
       if (idle !== undefined) {
         this.#validateFor(waiter, idle);
       } else {
@@ -98,10 +175,22 @@ export class Pool<T> {
   /**
    * Returns a connection without waiting: an idle one (the recycle check applies; no ping, since
    * a ping is asynchronous), else a new one from `hooks.createSync` if capacity allows, else
-   * `undefined`. Never jumps ahead of callers already waiting. Throws `FactoryClosedError` once closed.
+   * `undefined`. Never jumps ahead of callers already waiting. Throws `FactoryClosedError` once
+   * closed, and `PoolTimeoutError` when a `'writer'` (the default role) needs a writer slot that
+   * another caller holds or waits for: a synchronous caller cannot wait for it.
    */
-  tryAcquireSync(): PooledConnection<T> | undefined {
+  tryAcquireSync(options: Pick<AcquireOptions, 'role'> = {}): PooledConnection<T> | undefined {
     if (this.#closed) throw this.#closedError();
+    const gate = options.role === 'reader' ? undefined : this.#gate;
+    if (gate !== undefined && !gate.tryEnter()) throw new PoolTimeoutError(this.#writerBusyNowMessage(gate));
+    const connection = this.#takeSync();
+    if (gate === undefined) return connection;
+    if (connection === undefined) gate.leave();
+    else this.#writers.add(connection);
+    return connection;
+  }
+
+  #takeSync(): PooledConnection<T> | undefined {
     if (this.#queue.length > 0) return undefined;
     const idle = this.#takeUsableIdle();
     if (idle !== undefined) return this.#checkOut(idle);
@@ -125,21 +214,22 @@ export class Pool<T> {
       );
     }
     this.#move(connection, 'inHand');
-    if (this.#closed) {
-      this.#destroy(connection);
-      return;
+    try {
+      if (this.#closed) {
+        this.#destroy(connection);
+      } else if (this.#isBroken(connection)) {
+        this.#invalidateConnection(connection, 'the driver reported the connection broken');
+        this.#dispatch();
+      } else if (this.#queue.length === 0 && this.#idle.length >= this.#options.size) {
+        this.#destroy(connection);
+      } else {
+        this.#notify('checkin', (l) => l.checkin?.(connection.id));
+        this.#place(connection);
+      }
+    } finally {
+      // After the connection found its place, so the next writer can take it.
+      this.#leaveGate(connection);
     }
-    if (this.#isBroken(connection)) {
-      this.#invalidateConnection(connection, 'the driver reported the connection broken');
-      this.#dispatch();
-      return;
-    }
-    if (this.#queue.length === 0 && this.#idle.length >= this.#options.size) {
-      this.#destroy(connection);
-      return;
-    }
-    this.#notify('checkin', (l) => l.checkin?.(connection.id));
-    this.#place(connection);
   }
 
   /**
@@ -158,6 +248,7 @@ export class Pool<T> {
     this.#move(connection, 'inHand');
     const destroyed = this.#invalidateConnection(connection, reason);
     this.#dispatch();
+    this.#leaveGate(connection);
     await destroyed;
   }
 
@@ -170,7 +261,7 @@ export class Pool<T> {
       open: this.#live.size,
       idle: this.#idle.length,
       inUse: this.#live.size - this.#idle.length,
-      waiting: this.#waiting.size,
+      waiting: this.#waiting.size + (this.#gate?.waiting ?? 0),
       created: this.#created,
       destroyed: this.#destroyed,
       timeouts: this.#timeouts,
@@ -189,6 +280,7 @@ export class Pool<T> {
     if (!this.#closed) {
       this.#closed = true;
       for (const waiter of [...this.#waiting]) waiter.reject(this.#closedError());
+      this.#gate?.rejectAll(() => this.#closedError());
       for (const { connection } of [...this.#idle]) this.#destroy(connection);
     }
     return this.#allDestroyed();
@@ -201,7 +293,10 @@ export class Pool<T> {
    */
   async destroyAll(): Promise<void> {
     void this.close();
-    for (const connection of [...this.#checkedOut]) this.#destroy(connection, 'forceDestroyed');
+    for (const connection of [...this.#checkedOut]) {
+      this.#destroy(connection, 'forceDestroyed');
+      this.#leaveGate(connection);
+    }
     while (this.#inFlight.size > 0 || this.#destroying.size > 0) {
       await Promise.all([...this.#inFlight, ...this.#destroying]);
     }
@@ -326,11 +421,12 @@ export class Pool<T> {
       this.#place(connection);
       return;
     }
-    waiter.resolve(this.#checkOut(connection));
+    waiter.resolve(this.#checkOut(connection, waiter.writer));
   }
 
-  #checkOut(connection: PooledConnection<T>): PooledConnection<T> {
+  #checkOut(connection: PooledConnection<T>, writer = false): PooledConnection<T> {
     this.#move(connection, 'checkedOut');
+    if (writer) this.#writers.add(connection);
     this.#notify('checkout', (l) => l.checkout?.(connection.id));
     return connection;
   }
@@ -421,6 +517,38 @@ export class Pool<T> {
       wasServing: waiter.serving,
     });
     if (waiter.reject(new PoolTimeoutError(message))) this.#timeouts += 1;
+  }
+
+  /** Gives back the writer slot held with this connection, if any. */
+  #leaveGate(connection: PooledConnection<T>): void {
+    if (this.#writers.delete(connection)) this.#gate!.leave();
+  }
+
+  /** The `PoolTimeoutError` of a writer that waited `timeoutMs` for a writer slot. */
+  #writerTimeout(): PoolTimeoutError {
+    this.#timeouts += 1;
+    return new PoolTimeoutError(
+      poolTimeoutMessage({
+        size: this.#options.size,
+        maxOverflow: this.#options.maxOverflow,
+        timeoutMs: this.#options.timeoutMs,
+        inUse: this.#live.size - this.#idle.length,
+        waiting: this.#waiting.size + (this.#gate?.waiting ?? 0),
+        description: this.#description,
+        wasServing: false,
+        writers: { max: this.#options.maxWriters ?? 1, waiting: this.#gate?.waiting ?? 0 },
+      }),
+    );
+  }
+
+  #writerBusyNowMessage(gate: WriterGate): string {
+    const where = this.#description === undefined ? '' : ` of ${this.#description}`;
+    return (
+      `A synchronous writer needs the write slot${where} right now, but ${gate.held} writer(s) hold it and ` +
+      `${gate.waiting} wait (this database runs ${this.#options.maxWriters} writer(s) at a time). ` +
+      'A sync session cannot wait: waiting would block the event loop the async writer needs to finish. ' +
+      'Run sync sessions outside async ones, or make this one { readOnly: true } if it only reads.'
+    );
   }
 
   /** A settled waiter leaves the line (it may still be served; its connection then goes elsewhere). */

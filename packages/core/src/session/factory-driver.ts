@@ -45,7 +45,9 @@ export class FactoryDriver implements Driver {
     this.#owner.context.assertOpen();
     activity.enter();
     try {
-      return new AutocommitConnection(this.#owner, await pool.acquire(signal ? { signal } : undefined));
+      // Pool role hint: an autocommit statement takes and drops any write lock within the call, so
+      // it needs no writer slot (a lock held elsewhere is waited for by the adapter, asynchronously).
+      return new AutocommitConnection(this.#owner, await pool.acquire({ signal, role: 'reader' }));
     } catch (error) {
       activity.leave();
       throw error;

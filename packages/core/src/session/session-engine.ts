@@ -389,10 +389,14 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
     return new Deadline(options.timeoutMs, options.signal);
   }
 
-  acquire(deadline: DeadlineLike): Pooled | Promise<Pooled> {
+  acquire(deadline: DeadlineLike, begin?: BeginOptions): Pooled | Promise<Pooled> {
     if (this.#connection) return this.#connection;
     const { armed, signal } = deadline as Deadline;
-    return this.#engine.pool.acquire(armed ? { signal } : undefined);
+    // Pool role hint: read-only transactions may run beside the writer (SQLite's one writer slot).
+    return this.#engine.pool.acquire({
+      signal: armed ? signal : undefined,
+      role: begin?.readOnly ? 'reader' : 'writer',
+    });
   }
 
   watch(deadline: DeadlineLike, root: AsyncScope): void {

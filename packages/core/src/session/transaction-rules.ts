@@ -41,7 +41,7 @@ export interface TransactionIo<C, S> {
   /** The deadline of one attempt (timeoutMs/signal), not yet watching any transaction. */
   deadline(options: SessionOptions): DeadlineLike;
   /** Checks out a connection for a new transaction (an async wait ends at the deadline). */
-  acquire(deadline: DeadlineLike): C | Promise<C>;
+  acquire(deadline: DeadlineLike, begin?: BeginOptions): C | Promise<C>;
   /** The deadline now guards `root`'s transaction (async: cancel and roll back when it passes). */
   watch(deadline: DeadlineLike, root: Scope<C, S>): void;
   /** Runs transaction-control statements (BEGIN..., or COMMIT/ROLLBACK/afterEnd) on the connection. */
@@ -236,7 +236,7 @@ export class TransactionRules {
   *open<C, S>(io: TransactionIo<C, S>, begin: BeginOptions, deadline: DeadlineLike): Step<Scope<C, S>> {
     const { adapter } = this.#engine;
     for (let attempt = 1; ; attempt++) {
-      const connection: C = yield io.acquire(deadline);
+      const connection: C = yield io.acquire(deadline, begin); // begin: the pool's reader/writer hint
       const tx = io.newTransaction(connection, begin);
       try {
         yield io.control(tx, 'begin', adapter.sql.begin(begin));

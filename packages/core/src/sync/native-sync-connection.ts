@@ -3,6 +3,18 @@ import type { DriverConnection } from '../adapter/adapter.js';
 import type { Pool, PooledConnection } from '../pool/pool.js';
 import type { SyncConnection } from './sync-connection.js';
 
+/** BEGIN/COMMIT/ROLLBACK texts repeat on every sync session: compile each once (bounded, as savepoint names vary). */
+const controlStatements = new Map<string, CompiledQuery>();
+
+function compiledControl(sql: string): CompiledQuery {
+  let query = controlStatements.get(sql);
+  if (query === undefined) {
+    query = CompiledQuery.raw(sql);
+    if (controlStatements.size < 256) controlStatements.set(sql, query);
+  }
+  return query;
+}
+
 /**
  * A pooled connection driven synchronously (SQLite): every call runs at once on the same
  * connection async sessions use, so both see one database.
@@ -21,7 +33,7 @@ export class NativeSyncConnection implements SyncConnection {
   }
 
   begin(statements: readonly string[]): void {
-    for (const sql of statements) this.execute(CompiledQuery.raw(sql));
+    for (const sql of statements) this.execute(compiledControl(sql));
   }
 
   execute(query: CompiledQuery): QueryResult<unknown> {

@@ -75,7 +75,7 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
   readonly #engine: EngineContext;
   readonly #rules: TransactionRules;
   readonly #db: Kysely<any>;
-  readonly #acquire: () => SyncConnection;
+  readonly #acquire: (readOnly: boolean) => SyncConnection;
   readonly #defaults: Omit<SessionOptions, 'signal' | 'propagation'>;
   readonly #stack: SyncScope[] = [];
   readonly #deadlines = new WeakMap<SyncTx, SyncDeadline>();
@@ -84,7 +84,7 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
     engine: EngineContext,
     rules: TransactionRules,
     db: Kysely<any>,
-    acquire: () => SyncConnection,
+    acquire: (readOnly: boolean) => SyncConnection,
     defaults: Omit<SessionOptions, 'signal' | 'propagation'>,
   ) {
     this.#engine = engine;
@@ -141,8 +141,8 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
     return options.timeoutMs === undefined ? NO_DEADLINE : new SyncDeadline(options.timeoutMs);
   }
 
-  acquire(): SyncConnection {
-    return this.#acquire();
+  acquire(_deadline: DeadlineLike, begin?: BeginOptions): SyncConnection {
+    return this.#acquire(begin?.readOnly === true); // pool role hint: read-only runs beside the writer
   }
 
   watch(deadline: DeadlineLike, root: SyncScope): void {
@@ -215,7 +215,7 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
 
   // Without a transaction each statement autocommits on a connection held for the scope.
   untransacted(): SyncScope {
-    const tx = this.newTransaction(this.#acquire(), { readOnly: false });
+    const tx = this.newTransaction(this.#acquire(false), { readOnly: false });
     return new Scope(tx.id, tx, undefined, undefined, false, (scope) => new SyncSessionObject(this.#db, scope, this));
   }
 
