@@ -5,6 +5,8 @@ import { type ConformanceDB, clearConformanceTables, createConformanceSchema } f
 
 /** Default per-case timeout: generous, so a hang shows up as a failed assertion, not a stuck run. */
 const CASE_TIMEOUT_MS = 30_000;
+/** How long server-side cleanup after a case may take before a session idle in transaction counts as leaked. */
+const IDLE_SETTLE_MS = 2_000;
 
 /** A leftover found after a case: a connection still checked out or idle inside a transaction. */
 export interface LeakRecord {
@@ -203,7 +205,14 @@ export class SuiteContext {
   async finishCase(test: string): Promise<void> {
     const idleInTransaction = this.dialect.idleInTransactionCount;
     if (idleInTransaction) {
-      const count = await idleInTransaction();
+      // Cleanup that the server finishes on its own after the case returned (a sync worker
+      // rolling back after a timed-out call, a dropped socket the server has not read yet) is
+      // given a moment; a session left idle in a transaction stays and is recorded.
+      let count = await idleInTransaction();
+      for (let waited = 0; count !== 0 && waited < IDLE_SETTLE_MS; waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        count = await idleInTransaction();
+      }
       if (count !== 0) this.leaks.push({ test, what: 'sessions idle in transaction', value: count });
     }
     const factories = this.opened.splice(0);
