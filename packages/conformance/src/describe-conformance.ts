@@ -46,8 +46,8 @@ const CASE_GROUPS: readonly ((ctx: SuiteContext) => void)[] = [
   registerFactoryIsolationCases,
   registerLifecycleCases,
   registerEngineCases,
-  registerLeakCases,
   registerPreparedQueryCases,
+  registerLeakCases,
 ];
 
 /**
