@@ -14,26 +14,23 @@ export class AutocommitConnection implements DatabaseConnection {
   readonly pooled: PooledConnection<DriverConnection>;
   /** A transaction opened on this connection by Kysely's `transaction()`/`startTransaction()`. */
   transaction: AsyncScope | undefined;
-  /** Kysely's `inflightQueryAbortStrategy: 'cancel query'` (adapters that can cancel). */
-  readonly cancelQuery?: () => Promise<void>;
-  /** Kysely's `inflightQueryAbortStrategy: 'kill session'`: cancel, and never pool the connection again. */
-  readonly killSession?: () => Promise<void>;
   readonly #owner: SessionEngine;
   #lost = false;
   #released = false;
 
+  /** The class for `owner`'s adapter: with Kysely's abort strategies only where the adapter can cancel. */
+  static for(owner: SessionEngine): typeof AutocommitConnection {
+    const { adapter } = owner.context;
+    return adapter.capabilities.cancel && adapter.cancel ? CancellableAutocommitConnection : AutocommitConnection;
+  }
+
   constructor(owner: SessionEngine, pooled: PooledConnection<DriverConnection>) {
     this.#owner = owner;
     this.pooled = pooled;
-    const { adapter } = owner.context;
-    if (adapter.capabilities.cancel && adapter.cancel) {
-      const cancel = adapter.cancel.bind(adapter);
-      this.cancelQuery = () => cancel(pooled.resource);
-      this.killSession = () => {
-        this.#lost = true;
-        return cancel(pooled.resource);
-      };
-    }
+  }
+
+  protected get owner(): SessionEngine {
+    return this.#owner;
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
@@ -93,5 +90,22 @@ export class AutocommitConnection implements DatabaseConnection {
     const poisoned = this.#lost ? 'connection lost outside a session' : this.transaction?.tx?.poisoned;
     if (poisoned) await pool.invalidate(this.pooled, poisoned);
     else pool.release(this.pooled);
+  }
+}
+
+/**
+ * An autocommit connection of an adapter that can cancel: Kysely's
+ * `inflightQueryAbortStrategy` 'cancel query' and 'kill session' work through `adapter.cancel`
+ * (Kysely looks for these methods to know the strategies are supported).
+ */
+class CancellableAutocommitConnection extends AutocommitConnection {
+  cancelQuery(): Promise<void> {
+    return this.owner.context.adapter.cancel!(this.pooled.resource);
+  }
+
+  /** Cancel, and never pool the connection again. */
+  killSession(): Promise<void> {
+    this.poison();
+    return this.cancelQuery();
   }
 }

@@ -27,10 +27,12 @@ import type { SessionEngine } from './session-engine.js';
 export class FactoryDriver implements Driver {
   readonly #owner: SessionEngine;
   readonly #close: () => Promise<void>;
+  readonly #connectionClass: typeof AutocommitConnection;
 
   constructor(owner: SessionEngine, close: () => Promise<void>) {
     this.#owner = owner;
     this.#close = close;
+    this.#connectionClass = AutocommitConnection.for(owner);
   }
 
   async init(): Promise<void> {}
@@ -47,7 +49,7 @@ export class FactoryDriver implements Driver {
     try {
       // Pool role hint: an autocommit statement takes and drops any write lock within the call, so
       // it needs no writer slot (a lock held elsewhere is waited for by the adapter, asynchronously).
-      return new AutocommitConnection(this.#owner, await pool.acquire({ signal, role: 'reader' }));
+      return new this.#connectionClass(this.#owner, await pool.acquire({ signal, role: 'reader' }));
     } catch (error) {
       activity.leave();
       throw error;
