@@ -174,6 +174,34 @@ export function registerEngineCases(ctx: SuiteContext): void {
     { skip: workerSkip },
   );
 
+  ctx.test(
+    'close() right after a sync call timeout still cancels the running statement on the server',
+    async () => {
+      const sf = await ctx.open({ sync: { callTimeoutMs: 1_500 } });
+      const observer = ctx.observer(sf);
+      const sleepSql = ctx.helper('sleepSql');
+      await warmUpSyncWorker(sf);
+      const error = (() => {
+        try {
+          sf.syncSession((tx) => {
+            tx.run(tx.db.insertInto('account').values(ALICE));
+            tx.run(sql.raw(sleepSql(10)).compile(tx.db));
+          });
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(TransactionTimeoutError);
+      await sf.close();
+      // Were the statement still running, its transaction would still hold ALICE's key.
+      const insert = await settleTimed(observer.db.insertInto('account').values(ALICE).execute());
+      expect(insert.error).toBeUndefined();
+      expect(insert.ms).toBeLessThan(3_000);
+    },
+    { skip: workerSkip },
+  );
+
   ctx.test("Kysely's savepoint names on sf.db are quoted identifiers, never SQL", async () => {
     const sf = await ctx.open();
     const observer = ctx.observer(sf);

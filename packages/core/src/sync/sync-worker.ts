@@ -16,6 +16,8 @@ import { WorkerPool } from './worker-pool.js';
 import { WorkerSlotHost } from './worker-slot-host.js';
 
 const CLOSE_TIMEOUT_MS = 2000;
+/** How long closing waits for cancels and rollbacks still in flight (the main thread terminates the worker after 3 s). */
+const CLOSE_DRAIN_MS = 1000;
 
 const init = workerData as WorkerInit;
 const channel = new ReplyChannel(init.port, new Int32Array(init.control));
@@ -49,8 +51,9 @@ const ready = loadWorkerAdapter(init.spec).then(
   },
 );
 
-async function close(parts: { adapter: Adapter; pool: WorkerPool }): Promise<void> {
+async function close(parts: { adapter: Adapter; pool: WorkerPool; host: WorkerSlotHost }): Promise<void> {
   closing = true;
+  await parts.host.drain(CLOSE_DRAIN_MS);
   await parts.pool.close(CLOSE_TIMEOUT_MS);
   await parts.adapter.close?.().catch(() => {});
   channel.closed();

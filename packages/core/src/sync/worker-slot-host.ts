@@ -33,6 +33,8 @@ export class WorkerSlotHost {
   readonly #channel: ReplyChannel;
   readonly #graceMs: number;
   readonly #slots = new Map<number, Slot>();
+  /** Cancels sent and not yet settled: closing waits for them, or a statement would run on. */
+  readonly #cancels = new Set<Promise<unknown>>();
 
   constructor(adapter: Adapter, pool: WorkerPool, channel: ReplyChannel, graceMs: number) {
     this.#adapter = adapter;
@@ -163,7 +165,9 @@ export class WorkerSlotHost {
     slot.cancelledSeq = Math.max(slot.cancelledSeq, request.seq);
     const running = slot.running;
     if (running && running.seq <= request.seq && this.#adapter.cancel) {
-      this.#adapter.cancel(running.connection).catch(() => {});
+      const cancelling = this.#adapter.cancel(running.connection).catch(() => {});
+      this.#cancels.add(cancelling);
+      void cancelling.finally(() => this.#cancels.delete(cancelling));
     }
     const previous = slot.tail;
     slot.tail = (async () => {
@@ -173,6 +177,16 @@ export class WorkerSlotHost {
       }
       await this.#rollBackAndPool(slot);
     })().catch(() => {});
+  }
+
+  /**
+   * Before the worker closes its connections: cancels already sent, and the rollbacks queued
+   * behind them, have run (bounded), so closing never leaves a statement running on the
+   * server (a destroyed socket alone does not stop it there).
+   */
+  async drain(ms: number): Promise<void> {
+    const work = [...this.#cancels, ...[...this.#slots.values()].map((slot) => slot.tail)];
+    if (work.length > 0) await settleWithin(Promise.allSettled(work), ms);
   }
 
   async #release(id: number, slot: Slot): Promise<void> {
