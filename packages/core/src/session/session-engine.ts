@@ -75,6 +75,8 @@ export class SessionEngine {
   readonly #managed: AsyncIo;
   /** Kysely's `transaction()`/`startTransaction()` on `sf.db`: Kysely releases the connection. */
   readonly #kysely: AsyncIo;
+  /** Settles a managed session's place in `activity` (so `close()` waits for it) once it ended. */
+  readonly #managedEnds = new WeakMap<AsyncScope, () => void>();
 
   constructor(engine: EngineContext, defaults: SessionDefaults, close: () => Promise<void>) {
     this.#engine = engine;
@@ -180,8 +182,6 @@ export class SessionEngine {
     return root.session as unknown as ManagedSession<DB>;
   }
 
-  readonly #managedEnds = new WeakMap<AsyncScope, () => void>();
-
   async #endManaged(root: AsyncScope, how: 'commit' | 'rollback'): Promise<void> {
     const tx = root.tx!;
     try {
@@ -249,8 +249,7 @@ export class SessionEngine {
   async rollbackOn(connection: AutocommitConnection): Promise<void> {
     const root = connection.transaction;
     if (!root || root.tx!.ended) return;
-    const error = await drive(this.rules.rollback(this.#kysely, root, undefined as unknown));
-    if (error) throw error;
+    await drive(this.rules.rollback(this.#kysely, root, undefined));
   }
 
   // --- statements ---------------------------------------------------------------------------
@@ -465,7 +464,7 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
  * Runs hooks in registration order, awaiting each. A failing hook never changes the
  * session's outcome: it is reported through the factory's `error` event.
  */
-export async function runHooks(
+async function runHooks(
   hooks: readonly SessionHook[],
   phase: 'onCommit' | 'onRollback',
   sessionId: string | undefined,
