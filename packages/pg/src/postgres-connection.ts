@@ -1,8 +1,9 @@
 import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core/adapter';
 import type { CompiledQuery, QueryResult } from 'kysely';
-import { Client, type ClientConfig, escapeIdentifier } from 'pg';
+import { Client, type ClientConfig, escapeIdentifier, type QueryResult as PgQueryResult } from 'pg';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
 import { cursorStream } from './cursor-stream.js';
+import { canPipeline, queryAfter } from './pipelined-query.js';
 import { toQueryResult } from './to-query-result.js';
 
 const COMMIT = /^\s*(commit|end)\b/i;
@@ -25,6 +26,8 @@ export class PostgresConnection implements DriverConnection {
       searchPath === undefined
         ? undefined
         : `SET search_path TO ${searchPath.map((s) => escapeIdentifier(s)).join(', ')}`;
+    // Without the pg internals a prelude needs, core sends BEGIN on its own.
+    if (canPipeline) this.executeAfter = (prelude, query) => this.#executeAfter(prelude, query);
     watchConnectionLoss(client, () => {
       this.#broken = true;
     });
@@ -65,7 +68,17 @@ export class PostgresConnection implements DriverConnection {
 
   async execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
     // (text, values) rather than a config object: pg clones a config object on every query.
-    const result = await this.#client.query(query.sql, query.parameters as unknown[]);
+    return this.#result(query, await this.#client.query(query.sql, query.parameters as unknown[]));
+  }
+
+  /** BEGIN and the session's first statement in one network write (see pipelined-query.ts). */
+  readonly executeAfter?: (prelude: readonly string[], query: CompiledQuery) => Promise<QueryResult<unknown>>;
+
+  async #executeAfter(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>> {
+    return this.#result(query, await queryAfter(this.#client, prelude, query.sql, query.parameters as unknown[]));
+  }
+
+  #result(query: CompiledQuery, result: PgQueryResult | PgQueryResult[]): QueryResult<unknown> {
     const last = Array.isArray(result) ? result.at(-1) : result;
     // Postgres answers COMMIT of an aborted transaction with a ROLLBACK tag instead of an error.
     if (last?.command === 'ROLLBACK' && COMMIT.test(query.sql)) throw new CommitRolledBackError();

@@ -82,6 +82,14 @@ export interface DriverConnection {
   /** True once the driver reported the connection dead (error event, closed socket). */
   readonly broken?: boolean;
   execute(query: CompiledQuery): Promise<QueryResult<unknown>>;
+  /**
+   * Optional: runs `prelude` (transaction-control statements without parameters, such as
+   * BEGIN) and then `query` in one network write, and returns `query`'s result. Core sends a
+   * session's BEGIN this way with its first statement, saving a round trip. When a prelude
+   * statement fails, nothing after it may run, and the rejection must be marked with
+   * `markPreludeFailed`: core then sends nothing more on the connection and destroys it.
+   */
+  executeAfter?(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>>;
   /** Streams rows in chunks (optional; Kysely's `.stream()` needs it). */
   stream?(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<unknown>>;
   /** Runs a query synchronously (adapters with `capabilities.sync === 'native'`). */

@@ -18,5 +18,6 @@ export * from './control-characters.js';
 export * from './describe-server.js';
 export * from './lock-wait.js';
 export * from './prefer-tls.js';
+export * from './prelude-failure.js';
 export * from './server-config.js';
 export * from './worker-support.js';

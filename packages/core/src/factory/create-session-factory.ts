@@ -36,9 +36,6 @@ import {
 } from './resolve-factory-options.js';
 import type { PingResult, SessionFactory } from './session-factory.js';
 
-/** A connection that completed a statement this recently is not pinged again at checkout. */
-const PING_SKIP_AFTER_USE_MS = 1000;
-
 /** After cutting sessions off, how long `close()` waits for them to settle before destroying connections anyway. */
 const CLOSE_ABORT_GRACE_MS = 1_000;
 
@@ -103,7 +100,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
         ...(adapter.connectSync ? { createSync: () => adapter.connectSync!() } : {}),
         destroy: (connection) => connection.close(),
         ping: (connection) => connection.ping(),
-        shouldPing: (connection) => !this.#engine.runner.usedWithin(connection, PING_SKIP_AFTER_USE_MS),
+        shouldPing: (connection) => !this.#engine.runner.provenAlive(connection),
         isBroken: (connection) => connection.broken === true,
       },
       options.pool,

@@ -1,11 +1,18 @@
 import { CompiledQuery, type QueryResult } from 'kysely';
 import type { Adapter, DriverConnection } from '../adapter/adapter.js';
+import { isPreludeFailure } from '../adapter/prelude-failure.js';
 import { UnsupportedFeatureError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
 import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { QueryEvent } from '../events/event-types.js';
 import type { PooledConnection } from '../pool/pool.js';
+
+/**
+ * A connection that completed a statement this recently counts as alive: it is not pinged at
+ * checkout, and a session's BEGIN may travel with its first statement.
+ */
+const PROVEN_ALIVE_MS = 1000;
 
 /**
  * Runs compiled queries on pooled connections: the single place where driver errors become
@@ -66,6 +73,45 @@ export class QueryRunner {
   }
 
   /**
+   * Runs `prelude` (BEGIN ...) and `query` in one round trip (`DriverConnection.executeAfter`),
+   * with the same typed errors; a `query` event is reported for each statement.
+   */
+  async executeAfter(
+    connection: PooledConnection<DriverConnection>,
+    prelude: readonly string[],
+    query: CompiledQuery,
+    sessionId: string | undefined,
+  ): Promise<QueryResult<unknown>> {
+    const observed = this.observed;
+    const started = observed ? performance.now() : 0;
+    try {
+      const result = await connection.resource.executeAfter!(prelude, query);
+      this.#lastSuccess.set(connection.resource, performance.now());
+      if (observed) this.#reportAll(prelude, query, started, sessionId, connection.id, undefined);
+      return result;
+    } catch (error) {
+      const typed = toSessionFactoryError(error, this.#adapter);
+      if (observed) this.#reportAll(prelude, query, started, sessionId, connection.id, typed);
+      throw typed;
+    }
+  }
+
+  #reportAll(
+    prelude: readonly string[],
+    query: CompiledQuery,
+    started: number,
+    sessionId: string | undefined,
+    connectionId: number,
+    error: SessionFactoryError | undefined,
+  ): void {
+    // A failed prelude ran nothing after it: the error belongs to BEGIN, the query never ran.
+    const beginFailed = error !== undefined && isPreludeFailure(error);
+    for (const sql of prelude)
+      this.report(this.#compiled(sql), started, sessionId, connectionId, beginFailed ? error : undefined);
+    if (!beginFailed) this.report(query, started, sessionId, connectionId, error);
+  }
+
+  /**
    * Streams a query's rows with the same typed errors and `query` event (one, when the stream
    * ends) as `execute`.
    */
@@ -93,12 +139,13 @@ export class QueryRunner {
   }
 
   /**
-   * Whether the connection completed a statement within `ms` (pre-ping skips the round trip
-   * for a connection that just proved itself; the driver's `broken` flag is checked anyway).
+   * Whether the connection completed a statement within `PROVEN_ALIVE_MS` (pre-ping skips the
+   * round trip for a connection that just proved itself; the driver's `broken` flag is checked
+   * anyway).
    */
-  usedWithin(connection: DriverConnection, ms: number): boolean {
+  provenAlive(connection: DriverConnection): boolean {
     const last = this.#lastSuccess.get(connection);
-    return last !== undefined && performance.now() - last < ms;
+    return last !== undefined && performance.now() - last < PROVEN_ALIVE_MS;
   }
 
   /** Runs dialect statements (BEGIN, COMMIT, SAVEPOINT ...) one after another. */

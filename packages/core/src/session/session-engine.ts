@@ -1,7 +1,9 @@
 import { CompiledQuery, Kysely, type KyselyProps, type QueryResult, SingleConnectionProvider } from 'kysely';
 import type { BeginOptions, DriverConnection } from '../adapter/adapter.js';
+import { isPreludeFailure } from '../adapter/prelude-failure.js';
 import { PropagationError, SessionClosedError } from '../errors/error-classes.js';
-import type { SessionFactoryError } from '../errors/session-factory-error.js';
+import { SessionFactoryError } from '../errors/session-factory-error.js';
+import { isConnectionLost } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { PooledConnection } from '../pool/pool.js';
 import { settleWithin } from '../util/settle-within.js';
@@ -91,12 +93,15 @@ export class SessionEngine {
     };
     const plain = (scope: AsyncScope) => new SessionKysely(base, scope, this, control);
     const releaseToPool = (tx: AsyncTx) => this.#release(tx);
-    this.#sessions = new AsyncIo(this, plain, plain, releaseToPool);
+    // Only sf.session() defers BEGIN to its first statement: sf.begin() promises BEGIN was sent
+    // when it resolves, and Kysely's own transactions expect it too.
+    this.#sessions = new AsyncIo(this, plain, plain, releaseToPool, true);
     this.#managed = new AsyncIo(
       this,
       (scope) => new ManagedSessionKysely(base, scope, this, control),
       plain,
       releaseToPool,
+      false,
     );
     // The AutocommitConnection decides at release whether its connection is pooled or destroyed.
     this.#kysely = new AsyncIo(
@@ -104,6 +109,7 @@ export class SessionEngine {
       () => undefined,
       () => undefined,
       () => undefined,
+      false,
     );
   }
 
@@ -267,10 +273,80 @@ export class SessionEngine {
     } catch (error) {
       return Promise.reject(error);
     }
-    const run = this.#engine.runner.execute(tx.connection, query, tx.id).catch((error: unknown) => {
+    const run = (
+      tx.deferredBegin !== undefined
+        ? this.#beginWith(tx, query)
+        : tx.beginning !== undefined
+          ? this.#afterBegin(scope, () => this.#engine.runner.execute(tx.connection, query, tx.id))
+          : this.#engine.runner.execute(tx.connection, query, tx.id)
+    ).catch((error: unknown) => {
       throw statementFailed(tx, error, this.#engine);
     });
     return tx.track(run) as Promise<QueryResult<R>>;
+  }
+
+  /**
+   * Sends the deferred BEGIN with `query` in one round trip. If BEGIN itself failed, the
+   * transaction may never have started: the connection is written off (no ROLLBACK; closing
+   * it ends whatever is open) and the session can run nothing more, so no later statement
+   * slips out in autocommit.
+   */
+  #beginWith(tx: AsyncTx, query: CompiledQuery): Promise<QueryResult<unknown>> {
+    const prelude = tx.deferredBegin!;
+    tx.deferredBegin = undefined;
+    const run = this.#engine.runner.executeAfter(tx.connection, prelude, query, tx.id).then(
+      (result) => {
+        tx.beginning = undefined;
+        return result;
+      },
+      (error: unknown) => {
+        tx.beginning = undefined;
+        if (isPreludeFailure(error)) {
+          tx.poison('BEGIN failed', isConnectionLost(error, this.#engine.adapter));
+          if (error instanceof SessionFactoryError) tx.abortReason ??= error;
+        }
+        throw error;
+      },
+    );
+    tx.beginning = run;
+    return run;
+  }
+
+  /** Runs `next` once the statement carrying BEGIN settled (statements of one session never overtake it). */
+  #afterBegin<T>(scope: AsyncScope, next: () => Promise<T>): Promise<T> {
+    return scope.tx!.beginning!.then(noop, noop).then(() => {
+      scope.assertUsable();
+      return next();
+    });
+  }
+
+  /**
+   * A session's COMMIT/ROLLBACK/afterEnd statements: nothing at all when BEGIN never went out,
+   * and only after the statement carrying BEGIN settled (a failed BEGIN sends no COMMIT).
+   */
+  endStatements(tx: AsyncTx, statements: readonly string[]): Promise<void> | undefined {
+    if (tx.deferredBegin !== undefined) return undefined;
+    const send = () => {
+      if (tx.poisoned && tx.abortReason) throw tx.abortReason;
+      return this.#engine.runner.executeStatements(tx.connection, statements, tx.id);
+    };
+    return tx.beginning === undefined ? send() : tx.beginning.then(noop, noop).then(send);
+  }
+
+  /** Sends a deferred BEGIN on its own (before a stream, which cannot carry it). */
+  async #flushBegin(scope: AsyncScope): Promise<void> {
+    const tx = scope.tx!;
+    if (tx.beginning !== undefined) await tx.beginning.then(noop, noop);
+    const prelude = tx.deferredBegin;
+    if (prelude === undefined) return scope.assertUsable();
+    tx.deferredBegin = undefined;
+    try {
+      await this.#engine.runner.executeStatements(tx.connection, prelude, tx.id);
+    } catch (error) {
+      tx.poison('BEGIN failed', isConnectionLost(error, this.#engine.adapter));
+      if (error instanceof SessionFactoryError) tx.abortReason ??= error;
+      throw error;
+    }
   }
 
   /**
@@ -281,6 +357,7 @@ export class SessionEngine {
   async *stream<R>(scope: AsyncScope, query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
     const tx = scope.tx!;
     scope.assertUsable();
+    if (tx.deferredBegin !== undefined || tx.beginning !== undefined) await this.#flushBegin(scope);
     const iterator = this.#engine.runner.stream(tx.connection, query, chunkSize, tx.id);
     const close = () => iterator.return?.(undefined);
     tx.streams.add(close);
@@ -360,24 +437,28 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   readonly #child: (scope: AsyncScope) => AsyncScope['session'];
   readonly #finish: (tx: AsyncTx) => unknown;
   readonly #connection: Pooled | undefined;
+  /** BEGIN may wait for the session's first statement and travel with it (one round trip less). */
+  readonly #deferBegin: boolean;
 
   constructor(
     owner: SessionEngine,
     root: (scope: AsyncScope) => AsyncScope['session'],
     child: (scope: AsyncScope) => AsyncScope['session'],
     finish: (tx: AsyncTx) => unknown,
+    deferBegin: boolean,
     connection?: Pooled,
   ) {
     this.#owner = owner;
     this.#root = root;
     this.#child = child;
     this.#finish = finish;
+    this.#deferBegin = deferBegin;
     this.#connection = connection;
   }
 
   /** The same I/O whose `acquire` hands out `connection` (Kysely's transactions bring their own). */
   forConnection(connection: Pooled, finish: (tx: AsyncTx) => unknown): AsyncIo {
-    return new AsyncIo(this.#owner, this.#root, this.#child, finish, connection);
+    return new AsyncIo(this.#owner, this.#root, this.#child, finish, this.#deferBegin, connection);
   }
 
   get #engine(): EngineContext {
@@ -404,8 +485,17 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
     (deadline as Deadline).onExpire((error) => this.#owner.abort(tx, error));
   }
 
-  control(tx: AsyncTx, _phase: 'begin' | 'end', statements: readonly string[]): Promise<void> {
-    return this.#engine.runner.executeStatements(tx.connection, statements, tx.id);
+  control(tx: AsyncTx, phase: 'begin' | 'end', statements: readonly string[]): Promise<void> | undefined {
+    const { runner } = this.#engine;
+    if (phase === 'end') return this.#owner.endStatements(tx, statements);
+    // Deferred only on a connection that just proved itself: BEGIN on one that may have died
+    // while idle goes out alone, so the rules can still replace a dead connection unseen.
+    const resource = tx.connection.resource;
+    if (this.#deferBegin && resource.executeAfter !== undefined && runner.provenAlive(resource)) {
+      tx.deferredBegin = statements;
+      return undefined;
+    }
+    return runner.executeStatements(tx.connection, statements, tx.id);
   }
 
   statement(scope: AsyncScope, sql: string): Promise<unknown> {
@@ -427,6 +517,8 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   }
 
   inTransaction(tx: AsyncTx): boolean | undefined {
+    // BEGIN not sent yet (or in flight): the driver cannot know what the server will say.
+    if (tx.deferredBegin !== undefined || tx.beginning !== undefined) return undefined;
     return tx.connection.resource.inTransaction?.();
   }
 
@@ -459,6 +551,8 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
     return new TransactionState(this.#engine.nextSessionId(), connection, begin);
   }
 }
+
+function noop(): void {}
 
 /**
  * Runs hooks in registration order, awaiting each. A failing hook never changes the

@@ -27,6 +27,14 @@ export class TransactionState<C = unknown> {
   readonly streams = new Set<() => unknown>();
   /** A cancel sent for this transaction's statement: the connection is not reused before it settles. */
   cancelling: Promise<void> | undefined;
+  /**
+   * BEGIN statements not sent yet: they go out with the first statement, in the same network
+   * write (`DriverConnection.executeAfter`). Set until then; a transaction that ends with it
+   * still set never started on the server, so its COMMIT/ROLLBACK send nothing.
+   */
+  deferredBegin: readonly string[] | undefined;
+  /** The statement carrying the deferred BEGIN, while in flight: later statements wait for it. */
+  beginning: Promise<unknown> | undefined;
   #savepoints = 0;
 
   constructor(id: string, connection: C, begin: BeginOptions) {

@@ -18,6 +18,8 @@ import { type FakeFault, FakeFaults } from './fake-faults.js';
 export interface FakeAdapterOptions {
   /** Override capabilities (e.g. `{ savepoints: false }` to test refusals). */
   readonly capabilities?: Partial<AdapterCapabilities>;
+  /** Connections offer `executeAfter`, so BEGIN travels with a session's first statement. */
+  readonly pipelining?: boolean;
 }
 
 /** The fake adapter plus what tests inspect and control. */
@@ -85,7 +87,7 @@ export function fakeAdapter(options: FakeAdapterOptions = {}): FakeAdapter {
   const open = (): DriverConnection => {
     const db = new (nodeSqlite().DatabaseSync)(file);
     db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 0; PRAGMA foreign_keys = ON');
-    const connection = new FakeConnection(connections.length + 1, db, statements, faults);
+    const connection = new FakeConnection(connections.length + 1, db, statements, faults, options.pipelining);
     connections.push(connection);
     return connection;
   };

@@ -1,6 +1,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { CompiledQuery, QueryResult } from 'kysely';
+import { CompiledQuery, type QueryResult } from 'kysely';
 import type { DriverConnection } from '../adapter/adapter.js';
+import { markPreludeFailed } from '../adapter/prelude-failure.js';
 import { FakeDriverError } from './fake-error.js';
 import type { FakeFaults } from './fake-faults.js';
 
@@ -21,8 +22,12 @@ export class FakeConnection implements DriverConnection {
   readonly #faults: FakeFaults;
   readonly #statements = new Map<string, StatementSync>();
 
-  constructor(serverId: number, db: DatabaseSync, log: string[], faults: FakeFaults) {
+  /** Set with the fake adapter's `pipelining` option, as a pipelining driver would offer it. */
+  readonly executeAfter?: (prelude: readonly string[], query: CompiledQuery) => Promise<QueryResult<unknown>>;
+
+  constructor(serverId: number, db: DatabaseSync, log: string[], faults: FakeFaults, pipelining = false) {
     this.serverId = serverId;
+    if (pipelining) this.executeAfter = (prelude, query) => this.#executeAfter(prelude, query);
     this.#db = db;
     this.#log = log;
     this.#faults = faults;
@@ -55,6 +60,18 @@ export class FakeConnection implements DriverConnection {
     const fault = this.#begin(query.sql);
     if (fault?.delayMs) await this.#wait(fault.delayMs);
     return this.#finish(query, fault);
+  }
+
+  /** The prelude, then the query, as one "round trip": a failed prelude statement stops the rest. */
+  async #executeAfter(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>> {
+    for (const sql of prelude) {
+      try {
+        this.#finish(CompiledQuery.raw(sql), this.#begin(sql));
+      } catch (error) {
+        throw markPreludeFailed(error);
+      }
+    }
+    return this.execute(query);
   }
 
   executeSync(query: CompiledQuery): QueryResult<unknown> {
