@@ -9,7 +9,8 @@ const CANCEL_CONNECT_TIMEOUT_MS = 5_000;
 /**
  * Cancels whatever statement `connection`'s backend is running with
  * `SELECT pg_cancel_backend(<pid>)`, sent by core's `cancelFromSeparateConnection` from a
- * short-lived second connection (connect timeout at most 5 s). The cancelled statement fails
+ * short-lived second connection (connect timeout at most 5 s) to the same server (with a
+ * multi-host URL, the host `connection` went to). The cancelled statement fails
  * with SQLSTATE 57014; the backend itself stays open.
  *
  * @example
@@ -26,8 +27,9 @@ export function cancelPostgresBackend(
     config.connectionTimeoutMillis || CANCEL_CONNECT_TIMEOUT_MS,
     CANCEL_CONNECT_TIMEOUT_MS,
   );
+  const { host, port } = (connection as PostgresConnection).server ?? {};
   return cancelFromSeparateConnection(connection, {
-    open: () => openConnection({ ...config, connectionTimeoutMillis }, undefined),
+    open: () => openConnection({ ...config, host, port, connectionTimeoutMillis }, undefined),
     statement: (pid) => CompiledQuery.raw('SELECT pg_cancel_backend($1)', [pid]),
   });
 }

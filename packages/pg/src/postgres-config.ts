@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { ServerConnectionConfig } from '@sessionfactory/core/adapter';
+import type { ServerConnectionConfig, TargetSessionAttrs } from '@sessionfactory/core/adapter';
 import type { ClientConfig } from 'pg';
 
 /**
@@ -32,4 +32,16 @@ export interface PostgresConfig
   readonly keepAlive?: boolean | undefined;
   /** Idle time before the first keepalive probe, in milliseconds (the URL's `keepalives_idle`, in seconds). */
   readonly keepAliveIdleMs?: number | undefined;
+  /**
+   * Which server a connection must reach (libpq's `target_session_attrs`), checked right after
+   * connecting: `'any'` (default), `'read-write'`, `'read-only'`, `'primary'`, `'standby'`,
+   * `'prefer-standby'`. With a multi-host URL (`postgres://db1:5432,db2:5432/app`) the hosts are
+   * tried in order until one fits; that is how a factory follows a failover.
+   *
+   * @example
+   * ```ts
+   * postgres({ url: 'postgres://app@db1:5432,db2:5432/app', targetSessionAttrs: 'read-write' })
+   * ```
+   */
+  readonly targetSessionAttrs?: TargetSessionAttrs | undefined;
 }

@@ -1,4 +1,4 @@
-import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core/adapter';
+import { type DriverConnection, type ServerRole, watchConnectionLoss } from '@sessionfactory/core/adapter';
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { Client, type ClientConfig, escapeIdentifier } from 'pg';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
@@ -18,9 +18,12 @@ export class PostgresConnection implements DriverConnection {
   readonly #client: Client;
   readonly #searchPath: string | undefined;
   #broken = false;
+  /** The host and port this connection went to (a multi-host factory's cancel must reach the same server). */
+  readonly server: { readonly host: string | undefined; readonly port: number | undefined };
 
   private constructor(client: Client, searchPath: readonly string[] | undefined) {
     this.#client = client;
+    this.server = { host: client.host, port: client.port };
     this.#searchPath =
       searchPath === undefined
         ? undefined
@@ -92,6 +95,14 @@ export class PostgresConnection implements DriverConnection {
 
   async ping(): Promise<void> {
     await this.#client.query('SELECT 1');
+  }
+
+  /** Whether the server is a standby and whether it takes writes, for `target_session_attrs`. */
+  async role(): Promise<ServerRole> {
+    const { rows } = await this.#client.query<{ standby: boolean; read_only: string }>(
+      "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS read_only",
+    );
+    return { standby: rows[0]?.standby === true, readOnly: rows[0]?.read_only === 'on' };
   }
 
   async serverVersion(): Promise<string> {

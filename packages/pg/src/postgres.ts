@@ -1,4 +1,9 @@
-import { type Adapter, connectPreferringTls, workerBridgeSupport } from '@sessionfactory/core/adapter';
+import {
+  type Adapter,
+  connectPreferringTls,
+  MultiHostConnector,
+  workerBridgeSupport,
+} from '@sessionfactory/core/adapter';
 import type { ClientConfig } from 'pg';
 import { cancelPostgresBackend } from './cancel-postgres-backend.js';
 import { classifyPostgresError } from './classify-postgres-error.js';
@@ -24,12 +29,30 @@ import { resolvePostgresConfig } from './resolve-postgres-config.js';
  * ```
  */
 export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
-  const { clientConfig, preferTls, searchPath, description } = resolvePostgresConfig(urlOrConfig);
+  const { clientConfig, preferTls, searchPath, description, hosts, targetSessionAttrs } =
+    resolvePostgresConfig(urlOrConfig);
   // sslmode=prefer: TLS when the server offers it, plaintext when it says it does not.
   const open = (config: ClientConfig, path: readonly string[] | undefined) =>
     preferTls
       ? connectPreferringTls((tls) => PostgresConnection.open({ ...config, ssl: tls ? config.ssl : false }, path))
       : PostgresConnection.open(config, path);
+  // Several hosts, or a role to check: core's connector tries them in order (pg has no multi-host support).
+  const connector =
+    hosts === undefined && targetSessionAttrs === 'any'
+      ? undefined
+      : new MultiHostConnector<PostgresConnection>({
+          dialect: 'postgres',
+          // One host with a role to check: pg's own defaults (PGHOST, PGPORT) still apply.
+          hosts: hosts ?? [{ host: clientConfig.host ?? '(default host)', port: clientConfig.port }],
+          target: targetSessionAttrs,
+          open: (host) =>
+            hosts === undefined
+              ? open(clientConfig, searchPath)
+              : open({ ...clientConfig, host: host.host, port: host.port }, searchPath),
+          role: (connection) => connection.role(),
+          close: (connection) => connection.close(),
+          classifyError: classifyPostgresError,
+        });
   return {
     dialect: 'postgres',
     description,
@@ -43,7 +66,7 @@ export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
     }),
     sql: postgresDialectSql,
     kysely: postgresKyselyParts,
-    connect: () => open(clientConfig, searchPath),
+    connect: () => connector?.connect() ?? open(clientConfig, searchPath),
     cancel: (connection) => cancelPostgresBackend(clientConfig, connection, open),
     classifyError: classifyPostgresError,
   };

@@ -1,10 +1,13 @@
 import {
   checkIntegerOption,
   checkStringOption,
+  type HostAddress,
   invalidOption,
   refuseControlCharacters,
   resolveServerConfig,
   type ServerConfigSpec,
+  TARGET_SESSION_ATTRS,
+  type TargetSessionAttrs,
 } from '@sessionfactory/core/adapter';
 import type { ClientConfig } from 'pg';
 import { parseSearchPath } from './parse-search-path.js';
@@ -29,6 +32,7 @@ const POSTGRES_CONFIG_SPEC: ServerConfigSpec<PostgresConfig> = {
     'channelBinding',
     'keepAlive',
     'keepAliveIdleMs',
+    'targetSessionAttrs',
   ],
   urlParameters: POSTGRES_URL_PARAMETERS,
   readUrlParameters: readPostgresUrlParams,
@@ -51,6 +55,10 @@ export interface ResolvedPostgresConfig {
   readonly searchPath: readonly string[] | undefined;
   /** Where it connects, password redacted. */
   readonly description: string;
+  /** The hosts of a multi-host URL, in order (`undefined` for one host). */
+  readonly hosts: readonly HostAddress[] | undefined;
+  /** Which server a connection must reach; `any` needs no check. */
+  readonly targetSessionAttrs: TargetSessionAttrs;
 }
 
 /**
@@ -97,7 +105,18 @@ export function resolvePostgresConfig(input: unknown): ResolvedPostgresConfig {
       MAX_TIMEOUT_MS,
     ),
   });
-  return { clientConfig: { ...driverOptions, ...ours }, preferTls: server.ssl === 'prefer', searchPath, description };
+  const target = options.targetSessionAttrs ?? 'any';
+  if (!(TARGET_SESSION_ATTRS as readonly unknown[]).includes(target)) {
+    throw invalidOption('postgres', 'targetSessionAttrs', target, `one of ${TARGET_SESSION_ATTRS.join(', ')}`);
+  }
+  return {
+    clientConfig: { ...driverOptions, ...ours },
+    preferTls: server.ssl === 'prefer',
+    searchPath,
+    description,
+    hosts: server.hosts,
+    targetSessionAttrs: target as TargetSessionAttrs,
+  };
 }
 
 function checkBoolean(option: string, value: unknown): boolean | undefined {
