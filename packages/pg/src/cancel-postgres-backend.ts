@@ -1,6 +1,7 @@
 import { cancelFromSeparateConnection, type DriverConnection } from '@sessionfactory/core/adapter';
 import { CompiledQuery } from 'kysely';
 import type { ClientConfig } from 'pg';
+import { sendCancelRequest } from './cancel-request.js';
 import type { PostgresConnection } from './postgres-connection.js';
 
 /** A cancel that cannot connect quickly is useless; do not let it wait the full connect timeout. */
@@ -32,4 +33,21 @@ export function cancelPostgresBackend(
     open: () => openConnection({ ...config, host, port, connectionTimeoutMillis }, undefined),
     statement: (pid) => CompiledQuery.raw('SELECT pg_cancel_backend($1)', [pid]),
   });
+}
+
+/**
+ * Cancels the statement `connection` runs behind a transaction pooler: a protocol cancel request
+ * with the key the pooler gave the connection, sent to the pooler (which forwards it to the
+ * server connection running the statement). `pg_cancel_backend` cannot work there: the client
+ * never learns the server's pid.
+ *
+ * @example
+ * ```ts
+ * await cancelThroughPooler(connection)
+ * ```
+ */
+export async function cancelThroughPooler(connection: PostgresConnection): Promise<void> {
+  const key = connection.cancelKey;
+  if (key === undefined) return;
+  await sendCancelRequest({ ...connection.server, ...key }, CANCEL_CONNECT_TIMEOUT_MS);
 }

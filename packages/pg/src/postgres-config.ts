@@ -44,4 +44,18 @@ export interface PostgresConfig
    * ```
    */
   readonly targetSessionAttrs?: TargetSessionAttrs | undefined;
+  /**
+   * The server is a transaction pooler (PgBouncer with `pool_mode = transaction`; the URL's
+   * `transaction_pooling=true`): each transaction may run on another server connection, so
+   * nothing is set per connection. `searchPath` and `statementTimeoutMs` become `SET LOCAL` in
+   * every transaction (a statement outside a session gets a short transaction of its own when
+   * either is set), cancel uses the protocol's cancel request (PgBouncer forwards it), and
+   * `capabilities.sessionState` is false. No named prepared statements are used either way.
+   *
+   * @example
+   * ```ts
+   * postgres({ url: 'postgres://app@127.0.0.1:6432/app', transactionPooling: true, searchPath: 'tenant_1' })
+   * ```
+   */
+  readonly transactionPooling?: boolean | undefined;
 }

@@ -31,6 +31,7 @@ export const POSTGRES_URL_PARAMETERS = [
   'keepalives_idle',
   'host',
   'target_session_attrs',
+  'transaction_pooling',
 ] as const;
 
 const CHANNEL_BINDING: Readonly<Record<string, boolean>> = { disable: false, prefer: true, require: true };
@@ -42,7 +43,8 @@ const CHANNEL_BINDING: Readonly<Record<string, boolean>> = { disable: false, pre
  * `search_path`, `connect_timeout` and `keepalives_idle` (seconds, as in libpq), `keepalives`
  * (1/0), `statement_timeout` (ms) and `host` (e.g. a Unix socket directory; it overrides the
  * URL's host, and an empty `host=` clears it) and `target_session_attrs` (which server of a
- * multi-host URL to use: `any`, `read-write`, `read-only`, `primary`, `standby`, `prefer-standby`). Bad values throw a `ConfigurationError` naming the
+ * multi-host URL to use: `any`, `read-write`, `read-only`, `primary`, `standby`, `prefer-standby`) and
+ * `transaction_pooling` (1/0, true/false: the URL points at PgBouncer in transaction mode). Bad values throw a `ConfigurationError` naming the
  * parameter.
  *
  * @example
@@ -66,6 +68,10 @@ export function readPostgresUrlParams(params: Readonly<Record<string, string>>) 
     keepAlive: keepalives === undefined ? undefined : parseBooleanParameter('postgres', 'keepalives', keepalives),
     keepAliveIdleMs: seconds('keepalives_idle', keepalives_idle),
     connectTimeoutMs: seconds('connect_timeout', connect_timeout),
+    transactionPooling:
+      params.transaction_pooling === undefined
+        ? undefined
+        : parseBooleanParameter('postgres', 'transaction_pooling', params.transaction_pooling),
     targetSessionAttrs:
       params.target_session_attrs === undefined
         ? undefined

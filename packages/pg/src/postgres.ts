@@ -5,7 +5,7 @@ import {
   workerBridgeSupport,
 } from '@sessionfactory/core/adapter';
 import type { ClientConfig } from 'pg';
-import { cancelPostgresBackend } from './cancel-postgres-backend.js';
+import { cancelPostgresBackend, cancelThroughPooler } from './cancel-postgres-backend.js';
 import { classifyPostgresError } from './classify-postgres-error.js';
 import { postgresCapabilities } from './postgres-capabilities.js';
 import type { PostgresConfig } from './postgres-config.js';
@@ -29,13 +29,17 @@ import { resolvePostgresConfig } from './resolve-postgres-config.js';
  * ```
  */
 export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
-  const { clientConfig, preferTls, searchPath, description, hosts, targetSessionAttrs } =
+  const { clientConfig, preferTls, searchPath, description, hosts, targetSessionAttrs, transactionPooling } =
     resolvePostgresConfig(urlOrConfig);
   // sslmode=prefer: TLS when the server offers it, plaintext when it says it does not.
   const open = (config: ClientConfig, path: readonly string[] | undefined) =>
     preferTls
-      ? connectPreferringTls((tls) => PostgresConnection.open({ ...config, ssl: tls ? config.ssl : false }, path))
-      : PostgresConnection.open(config, path);
+      ? connectPreferringTls((tls) =>
+          PostgresConnection.open({ ...config, ssl: tls ? config.ssl : false }, path, transactionPooling),
+        )
+      : PostgresConnection.open(config, path, transactionPooling);
+  const capabilities =
+    transactionPooling === undefined ? postgresCapabilities : { ...postgresCapabilities, sessionState: false };
   // Several hosts, or a role to check: core's connector tries them in order (pg has no multi-host support).
   const connector =
     hosts === undefined && targetSessionAttrs === 'any'
@@ -62,12 +66,15 @@ export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
       resolveFrom: import.meta.url,
       exportName: 'postgres',
       input: urlOrConfig,
-      capabilities: postgresCapabilities,
+      capabilities,
     }),
     sql: postgresDialectSql,
     kysely: postgresKyselyParts,
     connect: () => connector?.connect() ?? open(clientConfig, searchPath),
-    cancel: (connection) => cancelPostgresBackend(clientConfig, connection, open),
+    cancel: (connection) =>
+      transactionPooling === undefined
+        ? cancelPostgresBackend(clientConfig, connection, open)
+        : cancelThroughPooler(connection as PostgresConnection),
     classifyError: classifyPostgresError,
   };
 }

@@ -12,6 +12,7 @@ import {
 import type { ClientConfig } from 'pg';
 import { parseSearchPath } from './parse-search-path.js';
 import type { PostgresConfig } from './postgres-config.js';
+import type { TransactionPooling } from './postgres-connection.js';
 import { POSTGRES_SCHEMES, POSTGRES_URL_PARAMETERS, readPostgresUrlParams } from './postgres-url-params.js';
 
 /** A finite default, so an unreachable host fails in seconds rather than after the OS's TCP timeout. */
@@ -33,6 +34,7 @@ const POSTGRES_CONFIG_SPEC: ServerConfigSpec<PostgresConfig> = {
     'keepAlive',
     'keepAliveIdleMs',
     'targetSessionAttrs',
+    'transactionPooling',
   ],
   urlParameters: POSTGRES_URL_PARAMETERS,
   readUrlParameters: readPostgresUrlParams,
@@ -59,6 +61,8 @@ export interface ResolvedPostgresConfig {
   readonly hosts: readonly HostAddress[] | undefined;
   /** Which server a connection must reach; `any` needs no check. */
   readonly targetSessionAttrs: TargetSessionAttrs;
+  /** Set when the server is a transaction pooler: settings go into every transaction instead. */
+  readonly transactionPooling: TransactionPooling | undefined;
 }
 
 /**
@@ -109,13 +113,19 @@ export function resolvePostgresConfig(input: unknown): ResolvedPostgresConfig {
   if (!(TARGET_SESSION_ATTRS as readonly unknown[]).includes(target)) {
     throw invalidOption('postgres', 'targetSessionAttrs', target, `one of ${TARGET_SESSION_ATTRS.join(', ')}`);
   }
+  const pooling = checkBoolean('transactionPooling', options.transactionPooling) === true;
+  const clientConfig: ClientConfig = { ...driverOptions, ...ours };
+  // pg sends statement_timeout in the start-up packet, which PgBouncer refuses; SET LOCAL instead.
+  const statementTimeoutMs = pooling ? clientConfig.statement_timeout : undefined;
+  if (pooling) delete clientConfig.statement_timeout;
   return {
-    clientConfig: { ...driverOptions, ...ours },
+    clientConfig,
     preferTls: server.ssl === 'prefer',
     searchPath,
     description,
     hosts: server.hosts,
     targetSessionAttrs: target as TargetSessionAttrs,
+    transactionPooling: pooling ? { statementTimeoutMs: statementTimeoutMs || undefined } : undefined,
   };
 }
 
