@@ -6,13 +6,17 @@
 #                                PGBOUNCER_URL=... on its last line
 #   scripts/pgbouncer.sh stop    stops it by the PID in its pidfile
 #
-# Config, logs and pidfile live under $PGBOUNCER_DIR (default /var/tmp/sessionfactory-pgbouncer).
+# Two databases: `test` (server pool of 40) and `test_one`, the same database through a single
+# server connection, where anything one client leaves on a server connection reaches the next.
+#
+# Config, logs and pidfile live under $PGBOUNCER_DIR (default /var/tmp/sessionfactory-pgbouncer);
+# PGBOUNCER_PORT overrides the port (tests that start their own PgBouncer use a free one).
 # It runs as the postgres user, trusts every client (loopback only; the server behind trusts
 # loopback too) and waits at most START_TIMEOUT seconds (default 20) to come up.
 set -euo pipefail
 
 BASE=${PGBOUNCER_DIR:-/var/tmp/sessionfactory-pgbouncer}
-PORT=6432
+PORT=${PGBOUNCER_PORT:-6432}
 START_TIMEOUT=${START_TIMEOUT:-20}
 URL="postgres://postgres@127.0.0.1:$PORT/test"
 
@@ -41,6 +45,7 @@ start_bouncer() {
   printf '"postgres" ""\n"sf_pgb_no_such_role" ""\n' >"$BASE/userlist.txt"
   cat >"$BASE/pgbouncer.ini" <<EOF
 [databases]
+test_one = host=127.0.0.1 port=5432 dbname=test pool_size=1
 * = host=127.0.0.1 port=5432
 
 [pgbouncer]

@@ -1,15 +1,20 @@
 import { describeConformance } from '@sessionfactory/conformance';
 import { pgbouncerConformanceTarget } from './pg-conformance-setup.js';
+import { usePgBouncer } from './support/pgbouncer.js';
 
-// The whole suite again, through PgBouncer in transaction mode (scripts/pgbouncer.sh; .ci/run
-// starts it and exports PGBOUNCER_URL). Without it the suite cannot run, and says so.
-const url = process.env.PGBOUNCER_URL;
-
-describeConformance('postgres through pgbouncer (transaction pooling)', () => {
-  if (url === undefined || url === '') {
-    throw new Error(
-      'PGBOUNCER_URL is not set: start PgBouncer with scripts/pgbouncer.sh start and export the PGBOUNCER_URL it prints (.ci/run does both)',
-    );
-  }
-  return pgbouncerConformanceTarget(url);
+// The whole suite again, every factory connecting through PgBouncer in transaction mode
+// (PGBOUNCER_URL from .ci/run, or a PgBouncer of this run's own; see usePgBouncer).
+describeConformance('postgres through pgbouncer (transaction pooling)', async () => {
+  const bouncer = await usePgBouncer();
+  const target = await pgbouncerConformanceTarget(bouncer.url);
+  return {
+    ...target,
+    async teardown() {
+      try {
+        await target.teardown();
+      } finally {
+        bouncer.stop();
+      }
+    },
+  };
 });
