@@ -82,7 +82,9 @@ describe('PgBouncer in transaction mode, one shared server connection', () => {
     const timeoutSeenByOthers = async () =>
       (await sql<{ t: string }>`select current_setting('statement_timeout') as t`.execute(relaxed.db)).rows[0]?.t;
     expect(await timeoutSeenByOthers()).toBe('0');
-    expect(await relaxed.session(async (tx) => (await sql`select pg_sleep(0.3), 1 as one`.execute(tx)).rows.length)).toBe(1);
+    expect(
+      await relaxed.session(async (tx) => (await sql`select pg_sleep(0.3), 1 as one`.execute(tx)).rows.length),
+    ).toBe(1);
   });
 
   it('prepared queries use unnamed statements, so clients sharing a server connection never clash', async () => {

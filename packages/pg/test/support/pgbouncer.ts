@@ -32,7 +32,11 @@ export async function usePgBouncer(): Promise<PgBouncer> {
     );
   }
   const port = await freePort();
-  const env = { ...process.env, PGBOUNCER_PORT: String(port), PGBOUNCER_DIR: `/var/tmp/sessionfactory-pgbouncer-${port}` };
+  const env = {
+    ...process.env,
+    PGBOUNCER_PORT: String(port),
+    PGBOUNCER_DIR: `/var/tmp/sessionfactory-pgbouncer-${port}`,
+  };
   const output = execFileSync(SCRIPT, ['start'], { env, encoding: 'utf8', timeout: 60_000 });
   const url = /^PGBOUNCER_URL=(.*)$/m.exec(output)?.[1];
   if (url === undefined) throw new Error(`scripts/pgbouncer.sh start printed no PGBOUNCER_URL:\n${output}`);
@@ -45,7 +49,9 @@ function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
