@@ -88,7 +88,8 @@ afterAll(async () => {
 describe('multi-host failover on a real primary and standby', () => {
   it('fails over: in-flight sessions fail with ConnectionError, retried ones run once, new ones reach the promoted standby', async () => {
     const primary = factory('read-write');
-    const withRetry = factory('read-write', 40);
+    // Enough attempts (about 25 s of backoff) to outlast the promotion on a busy machine.
+    const withRetry = factory('read-write', 100);
     const anyHost = factory('any');
     const standby = factory('standby');
 
@@ -135,9 +136,9 @@ describe('multi-host failover on a real primary and standby', () => {
     expect(beforePromotion).toBeInstanceOf(ConnectionError);
     expect((beforePromotion as Error).message).toMatch(/127\.0\.0\.1:5435 \(read-only\)/);
 
-    const promotedAt = Date.now();
     cluster('promote');
     // New sessions reach the new primary within seconds, with no change to the factory.
+    const promotedAt = Date.now();
     await until(async () => (await serverPort(primary)) === STANDBY_PORT, 5_000, 'a session on the new primary');
     expect(Date.now() - promotedAt).toBeLessThan(5_000);
     await primary.session((tx) => tx.insertInto('item').values({ id: 3, note: 'after' }).execute());
