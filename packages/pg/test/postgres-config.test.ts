@@ -248,3 +248,27 @@ describe('multi-host URLs and target_session_attrs', () => {
     expect((error as Error).message).toMatch(/127\.0\.0\.1:5432 \(not a standby\)/);
   });
 });
+
+describe('multi-host cancel', () => {
+  it('a timeout cancels the statement on the host the connection went to, not the first listed', async () => {
+    const { createSessionFactory, TransactionTimeoutError } = await import('@sessionfactory/core');
+    const { sql } = await import('kysely');
+    // 127.0.0.1:1 refuses; the connection lands on the test server, where the cancel must go too.
+    const sf = createSessionFactory(
+      postgres('postgres://postgres@127.0.0.1:1,127.0.0.1:5432/test?target_session_attrs=any'),
+    );
+    try {
+      const started = Date.now();
+      const error = await sf
+        .session((tx) => sql`select pg_sleep(10)`.execute(tx), { timeoutMs: 300 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransactionTimeoutError);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(
+        await sf.session(async (tx) => (await sql<{ one: number }>`select 1 as one`.execute(tx)).rows[0]?.one),
+      ).toBe(1);
+    } finally {
+      await sf.close();
+    }
+  });
+});
