@@ -1,12 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SessionFactoryError } from '../src/errors/session-factory-error.js';
 import {
+  ConnectionError,
   DeadlockError,
   LockTimeoutError,
   PropagationError,
   SerializationFailureError,
   UniqueViolationError,
 } from '../src/index.js';
-import { backoffDelay, resolveRetryPolicy } from '../src/session/retry-policy.js';
+import { backoffDelay, resolveRetryPolicy, shouldRetry } from '../src/session/retry-policy.js';
 import {
   BEGIN,
   COMMIT,
@@ -177,6 +179,65 @@ describe('retry of a top-level session', () => {
       await insert(tx, 1);
     });
     expect(attempts).toBe(2);
+  });
+});
+
+describe('retry after a lost connection (failover)', () => {
+  it('a connection lost before COMMIT re-runs fn on a fresh connection; the write lands once', async () => {
+    const { adapter, sf } = await harness();
+    adapter.fail({ match: INSERT, breakConnection: true });
+    let attempts = 0;
+    await sf.session(
+      async (tx) => {
+        attempts += 1;
+        await insert(tx, 1);
+      },
+      { retry: { attempts: 3, ...fast } },
+    );
+    expect(attempts).toBe(2);
+    expect(adapter.statements).toEqual([BEGIN, INSERT, BEGIN, INSERT, COMMIT]);
+    expect(sf.stats()).toMatchObject({ invalidated: 1, inUse: 0 });
+    expect(await ids(sf)).toEqual([1]);
+  });
+
+  it('a connection that cannot be opened is retried with backoff (the server may be failing over)', async () => {
+    const { adapter, sf } = await harness();
+    // The pooled connection died with its server; the next two connects are refused.
+    for (const connection of adapter.connections) connection.kill();
+    adapter.fail({ match: 'CONNECT', error: 'CONNECTION', times: 2 });
+    let attempts = 0;
+    await sf.session(
+      async (tx) => {
+        attempts += 1;
+        await insert(tx, 7);
+      },
+      { retry: { attempts: 3, ...fast } },
+    );
+    expect(attempts).toBe(1);
+    expect(adapter.statements).toEqual([BEGIN, INSERT, COMMIT]);
+    expect(await ids(sf)).toEqual([7]);
+  });
+
+  it('without retry a lost connection is a ConnectionError at once', async () => {
+    const { adapter, sf } = await harness();
+    adapter.fail({ match: INSERT, breakConnection: true });
+    const error = await rejection(sf.session((tx) => insert(tx, 1)));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as SessionFactoryError).commitOutcomeUnknown).toBe(false);
+  });
+
+  it('shouldRetry: retryable errors and connection errors, never an unknown commit outcome', () => {
+    expect(shouldRetry(new DeadlockError('d'))).toBe(true);
+    expect(shouldRetry(new ConnectionError('lost'))).toBe(true);
+    const atCommit = new ConnectionError('lost at commit');
+    atCommit.markCommitOutcomeUnknown();
+    expect(shouldRetry(atCommit)).toBe(false);
+    const deadlockAtCommit = new DeadlockError('d');
+    deadlockAtCommit.markCommitOutcomeUnknown();
+    expect(shouldRetry(deadlockAtCommit)).toBe(false);
+    expect(shouldRetry(new UniqueViolationError('dup'))).toBe(false);
+    expect(shouldRetry(new SessionFactoryError('generic'))).toBe(false);
+    expect(shouldRetry(new Error('plain'))).toBe(false);
   });
 });
 

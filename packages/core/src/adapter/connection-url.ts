@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../errors/error-classes.js';
 import { findControlCharacter } from './control-characters.js';
+import { type HostAddress, splitHostList } from './host-list.js';
 
 /** A server database URL split into parts (`postgres://user:pass@host:port/db?opt=1`). */
 export interface ConnectionUrl {
@@ -10,6 +11,11 @@ export interface ConnectionUrl {
   /** A host name, an IP address (IPv6 without brackets) or, percent-encoded in the URL, a Unix socket directory. */
   readonly host: string | undefined;
   readonly port: number | undefined;
+  /**
+   * Every host of a multi-host URL (`h1:5432,h2:5433`), in order; `host` and `port` are the
+   * first one's. `undefined` when the URL names one host.
+   */
+  readonly hosts?: readonly HostAddress[] | undefined;
   readonly database: string | undefined;
   /** Query-string options, decoded. */
   readonly params: Readonly<Record<string, string>>;
@@ -25,7 +31,8 @@ const PLACEHOLDER_HOST = 'sessionfactory-no-host.invalid';
  * way and reports a bad one with the same `ConfigurationError`, password never shown. Besides
  * `scheme://user:password@host:port/database?param=value` it takes what libpq takes: no host
  * (`postgres:///shop`, `postgres://app@/shop`) and a percent-encoded Unix socket directory as the
- * host (`postgres://%2Fvar%2Frun%2Fpostgresql/shop`). Every part is percent-decoded; a malformed
+ * host (`postgres://%2Fvar%2Frun%2Fpostgresql/shop`), and several hosts (`postgres://h1:5432,h2:5433/shop`,
+ * listed in `hosts`). Every part is percent-decoded; a malformed
  * escape (`%zz`) or a control character (NUL, newline, ...) in any part is refused, because such
  * values could smuggle extra fields into the connection handshake.
  *
@@ -38,7 +45,8 @@ const PLACEHOLDER_HOST = 'sessionfactory-no-host.invalid';
  * ```
  */
 export function parseConnectionUrl(url: string, schemes: readonly string[]): ConnectionUrl {
-  const { parsed, placeholderHost } = parseWhatwg(url, schemes);
+  const list = splitHostList(url, redactUrl(url));
+  const { parsed, placeholderHost } = parseWhatwg(list?.firstHostUrl ?? url, schemes);
   const scheme = parsed.protocol.replace(/:$/, '');
   if (!schemes.includes(scheme)) {
     throw new ConfigurationError(
@@ -57,6 +65,7 @@ export function parseConnectionUrl(url: string, schemes: readonly string[]): Con
     password: decodePart('password', parsed.password, redacted),
     host: decodePart('host', rawHost, redacted),
     port: parsed.port === '' ? undefined : Number(parsed.port),
+    ...(list === undefined ? {} : { hosts: list.hosts }),
     database: decodePart('database', parsed.pathname.replace(/^\//, ''), redacted),
     params,
     redacted,

@@ -2,6 +2,7 @@ import { checkIntegerOption, checkStringOption, isPlainObject, refuseControlChar
 import { adapterConfigError, invalidOption } from './config-problem.js';
 import { type ConnectionUrl, parseConnectionUrl } from './connection-url.js';
 import { describeServer } from './describe-server.js';
+import type { HostAddress } from './host-list.js';
 
 /**
  * The options every client/server adapter (Postgres, MySQL, ...) accepts besides a URL. An
@@ -46,6 +47,12 @@ export type AdapterOptionName<Config extends AnyServerConnectionConfig> = Exclud
 export interface ServerSettings<Config extends AnyServerConnectionConfig = ServerConnectionConfig> {
   readonly host: string | undefined;
   readonly port: number | undefined;
+  /**
+   * Every host of a multi-host URL (`h1:5432,h2:5433`) in order, ports filled in (the config's
+   * `port`, else the default, for entries without one); `host`/`port` are the first one's.
+   * `undefined` for one host, and when the config object's `host` replaces the URL's list.
+   */
+  readonly hosts?: readonly HostAddress[] | undefined;
   readonly user: string | undefined;
   /** `undefined` when none was given or it was empty. */
   readonly password: string | undefined;
@@ -153,13 +160,26 @@ export function resolveServerConfig<Config extends AnyServerConnectionConfig>(
     ...definedFields(config),
   };
   const scheme = url?.scheme ?? spec.schemes[0];
-  const server = checkServerSettings(merged, spec, scheme);
+  const server = withHostList(checkServerSettings(merged, spec, scheme), url, config, spec);
   const options = Object.fromEntries((spec.options ?? []).map((key) => [key, merged[key]]));
   const driverOptions = checkDriverOptions(config.driverOptions, spec);
   const overridesUrl = TARGET_KEYS.some((key) => config[key] !== undefined);
   const description = url !== undefined && !overridesUrl ? url.redacted : describeServer({ scheme, ...server });
   // The checks above establish what the types claim: ssl and driverOptions are plain data of the adapter's shape.
   return { server, options, driverOptions, description } as ResolvedServerConfig<Config>;
+}
+
+// A config `host` replaces the URL's whole list (one host); a config `port` applies to every listed host.
+function withHostList(
+  server: ServerSettings,
+  url: ConnectionUrl | undefined,
+  config: Record<string, unknown>,
+  spec: LooseSpec,
+): ServerSettings {
+  if (url?.hosts === undefined || config.host !== undefined) return server;
+  const port = config.port as number | undefined;
+  const hosts = url.hosts.map(({ host, port: own }) => ({ host, port: port ?? own ?? spec.defaults?.port }));
+  return { ...server, host: hosts[0]?.host, port: hosts[0]?.port, hosts };
 }
 
 function checkShape(input: unknown, spec: LooseSpec): Record<string, unknown> {

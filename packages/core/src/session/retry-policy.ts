@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors/error-classes.js';
+import { SessionFactoryError } from '../errors/session-factory-error.js';
 import type { RetryOptions } from './session-options.js';
 
 /** A validated retry policy. */
@@ -34,6 +35,24 @@ export function resolveRetryPolicy(retry: number | RetryOptions | undefined): Re
     }
   }
   return policy;
+}
+
+/**
+ * Whether the `retry` option runs a unit of work again after `error`: a typed error that is
+ * `retryable` (serialization failure, deadlock, lock timeout), or a `ConnectionError` (the
+ * connection could not be opened or was lost before COMMIT: nothing was committed, and the next
+ * attempt gets a fresh connection, after a failover on the new primary). Never when the
+ * connection was lost during COMMIT (`commitOutcomeUnknown`): the first attempt may have committed.
+ *
+ * @example
+ * ```ts
+ * shouldRetry(new DeadlockError('...'))   // true
+ * shouldRetry(new ConnectionError('...')) // true, unless lost while COMMIT was in flight
+ * ```
+ */
+export function shouldRetry(error: unknown): boolean {
+  if (!(error instanceof SessionFactoryError) || error.commitOutcomeUnknown) return false;
+  return error.retryable || error.code === 'CONNECTION';
 }
 
 /**

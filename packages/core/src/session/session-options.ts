@@ -23,7 +23,7 @@ export const PROPAGATIONS: readonly Propagation[] = [
   'notSupported',
 ];
 
-/** Retry policy for errors whose `retryable` is true; only a top-level session retries. */
+/** Retry policy for errors whose `retryable` is true and for connection errors before COMMIT (see `shouldRetry`); only a top-level session retries. */
 export interface RetryOptions {
   /** Total attempts including the first (so `3` means up to two retries). */
   readonly attempts: number;

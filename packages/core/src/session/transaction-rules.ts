@@ -10,7 +10,7 @@ import type { ErrorCode } from '../errors/error-codes.js';
 import { SessionFactoryError } from '../errors/session-factory-error.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
 import type { EngineContext } from './engine-context.js';
-import { backoffDelay, resolveRetryPolicy } from './retry-policy.js';
+import { backoffDelay, resolveRetryPolicy, shouldRetry } from './retry-policy.js';
 import type { Scope } from './scope.js';
 import { PROPAGATIONS, type Propagation, type SessionOptions } from './session-options.js';
 import type { SessionHook } from './session-types.js';
@@ -200,11 +200,7 @@ export class TransactionRules {
       try {
         return yield* this.#attempt<C, S, T>(io, fn, begin, options);
       } catch (error) {
-        const retry =
-          error instanceof SessionFactoryError &&
-          error.retryable &&
-          !error.commitOutcomeUnknown &&
-          attempt < policy.attempts;
+        const retry = shouldRetry(error) && attempt < policy.attempts;
         if (!retry || options.signal?.aborted || this.#engine.isClosed()) throw error;
         yield io.sleep(backoffDelay(attempt, policy));
       }
