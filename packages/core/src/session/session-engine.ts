@@ -218,6 +218,9 @@ export class SessionEngine {
         try {
           return await ambient.run({ scope: undefined }, () => fn(db));
         } finally {
+          // Autocommit writes of fn: read-your-writes needs the primary's position after them.
+          const lost = await this.#engine.replicas?.recordAfterWrite(connection.pooled, undefined);
+          if (lost) connection.poison();
           await connection.reset();
           await connection.release();
         }
@@ -320,7 +323,8 @@ export class SessionEngine {
   abort(tx: AsyncTx, error: SessionFactoryError): void {
     if (tx.ended || tx.abortReason) return;
     tx.abortReason = error;
-    const { adapter, hub } = this.#engine;
+    const { hub, replicas } = this.#engine;
+    const adapter = replicas === undefined ? this.#engine.adapter : replicas.adapterOf(tx.connection);
     if (tx.pending.size === 0 || !adapter.capabilities.cancel || !adapter.cancel) return;
     tx.cancelling = adapter.cancel(tx.connection.resource).catch((cancelError: unknown) => {
       tx.poison('cancel failed', true);
@@ -341,9 +345,18 @@ export class SessionEngine {
     })();
   }
 
+  /** After a write committed on the primary: its replication position, for read-your-writes. */
+  recordWrite(tx: AsyncTx): Promise<void> | undefined {
+    if (tx.begin.readOnly || tx.server !== 'primary') return undefined;
+    return this.#engine.replicas!.recordAfterWrite(tx.connection, tx.id).then((lost) => {
+      if (lost) tx.poison('connection lost while reading the replication position', true);
+    });
+  }
+
   #release(tx: AsyncTx): Promise<void> | undefined {
     this.#live.delete(tx);
-    const { pool } = this.#engine;
+    const { replicas } = this.#engine;
+    const pool = replicas === undefined ? this.#engine.pool : replicas.poolOf(tx.connection);
     if (tx.poisoned) return pool.invalidate(tx.connection, tx.poisoned);
     pool.release(tx.connection);
     return undefined;
@@ -360,6 +373,7 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   readonly #child: (scope: AsyncScope) => AsyncScope['session'];
   readonly #finish: (tx: AsyncTx) => unknown;
   readonly #connection: Pooled | undefined;
+  readonly committed: ((tx: AsyncTx) => unknown) | undefined;
 
   constructor(
     owner: SessionEngine,
@@ -373,6 +387,7 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
     this.#child = child;
     this.#finish = finish;
     this.#connection = connection;
+    this.committed = owner.context.replicas === undefined ? undefined : (tx) => owner.recordWrite(tx);
   }
 
   /** The same I/O whose `acquire` hands out `connection` (Kysely's transactions bring their own). */
@@ -391,6 +406,12 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   acquire(deadline: DeadlineLike, begin?: BeginOptions): Pooled | Promise<Pooled> {
     if (this.#connection) return this.#connection;
     const { armed, signal } = deadline as Deadline;
+    const replicas = this.#engine.replicas;
+    if (replicas !== undefined) {
+      // Read-only sessions go to a replica that has the writes they must see; the rest to the primary.
+      const abort = armed ? signal : undefined;
+      return begin?.readOnly ? replicas.acquireRead(begin.after, abort) : replicas.acquirePrimary(abort);
+    }
     // Pool role hint: read-only transactions may run beside the writer (SQLite's one writer slot).
     return this.#engine.pool.acquire({
       signal: armed ? signal : undefined,
@@ -456,7 +477,10 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   }
 
   newTransaction(connection: Pooled, begin: BeginOptions): AsyncTx {
-    return new TransactionState(this.#engine.nextSessionId(), connection, begin);
+    const tx = new TransactionState(this.#engine.nextSessionId(), connection, begin);
+    const replicas = this.#engine.replicas;
+    if (replicas !== undefined) tx.server = replicas.serverOf(connection);
+    return tx;
   }
 }
 

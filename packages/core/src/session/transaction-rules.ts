@@ -67,6 +67,8 @@ export interface TransactionIo<C, S> {
   untransacted(): Scope<C, S> | Promise<Scope<C, S>>;
   endUntransacted(scope: Scope<C, S>): unknown;
   newTransaction(connection: C, begin: BeginOptions): TransactionState<C>;
+  /** After COMMIT succeeded (factories with replicas): records the write's replication position. */
+  readonly committed?: ((tx: TransactionState<C>) => unknown) | undefined;
 }
 
 /** What `run` decided to do with a scope, given the propagation and the ambient session. */
@@ -163,12 +165,18 @@ export class TransactionRules {
   }
 
   /** What BEGIN will say, validated against the adapter's capabilities. */
-  beginOptions(options: Pick<SessionOptions, 'isolation' | 'readOnly'>): BeginOptions {
+  beginOptions(options: Pick<SessionOptions, 'isolation' | 'readOnly' | 'after'>): BeginOptions {
     const { capabilities, dialect } = this.#engine.adapter;
     if (options.readOnly && !capabilities.readOnly) {
       throw new UnsupportedFeatureError(`The ${dialect} adapter cannot enforce read-only sessions.`);
     }
-    return { isolation: resolveIsolation(capabilities, options.isolation), readOnly: options.readOnly === true };
+    const after = options.after;
+    if (after !== undefined) this.#engine.replicas?.checkToken(after);
+    return {
+      isolation: resolveIsolation(capabilities, options.isolation),
+      readOnly: options.readOnly === true,
+      after,
+    };
   }
 
   /** Runs a scope as `plan` decided. `options` are already merged with the factory defaults. */
@@ -297,6 +305,7 @@ export class TransactionRules {
       yield io.hooks(root.rollbackHooks, 'onRollback', tx.id);
       throw error;
     }
+    if (io.committed !== undefined) yield io.committed(tx);
     yield* this.#afterEnd(io, tx);
     yield* this.#finish(io, tx);
     hub.emit('commit', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt });
