@@ -17,6 +17,7 @@ import { mysqlCapabilities } from './dialect/mysql-capabilities.js';
 import { mysqlDialectSql } from './dialect/mysql-dialect-sql.js';
 import { mysqlKyselyParts } from './dialect/mysql-kysely-parts.js';
 import { classifyMysqlError } from './errors/classify-mysql-error.js';
+import { mysqlReplication } from './replication/mysql-replication.js';
 
 /**
  * The MySQL/MariaDB adapter over mysql2, for `createSessionFactory`. Checks its input at
@@ -32,7 +33,7 @@ import { classifyMysqlError } from './errors/classify-mysql-error.js';
  * ```
  */
 export function mysql(urlOrConfig: string | MysqlConfig): Adapter {
-  const { description, connectionOptions, preferTls, hosts, sessionSetup } = resolveMysqlConfig(urlOrConfig);
+  const { description, connectionOptions, preferTls, hosts, sessionSetup, flavor } = resolveMysqlConfig(urlOrConfig);
   // ssl-mode=PREFERRED: TLS when the server offers it, plaintext when it says it does not.
   const open = (options: Readonly<ConnectionOptions>) =>
     preferTls
@@ -63,6 +64,8 @@ export function mysql(urlOrConfig: string | MysqlConfig): Adapter {
         open,
       ),
     classifyError: classifyMysqlError,
+    // Replicas given as URLs are read with the primary's flavour unless their URL says otherwise.
+    replication: mysqlReplication(flavor, (url) => mysql(/[?&]flavor=/.test(url) ? url : { url, flavor })),
   };
 }
 

@@ -205,6 +205,15 @@ export interface ReplicationSupport {
    */
   readonly replicaStatusSql: string;
   /**
+   * Where the lag cannot be SELECTed with the position (MySQL/MariaDB report it only in
+   * `SHOW SLAVE STATUS`): a second statement run after `replicaStatusSql`, and how to read the
+   * lag in milliseconds from its first row (undefined: unknown). Replaces `lag_ms` when given.
+   */
+  readonly replicaLag?: {
+    readonly sql: string;
+    lagMs(row: Record<string, unknown> | undefined): number | undefined;
+  };
+  /**
    * Optional server-side wait (MariaDB `MASTER_GTID_WAIT(?, ?)`): a query whose one row has a
    * truthy `reached` column once the replica replayed `position`, or a falsy one after
    * `timeoutMs`. Without it core polls `replicaStatusSql`.

@@ -65,6 +65,7 @@ export class ReplicaSet {
   #positionUnknown = false;
   readonly #positionQuery: CompiledQuery;
   readonly #statusQuery: CompiledQuery;
+  readonly #lagQuery: CompiledQuery | undefined;
 
   constructor(context: ReplicaSetContext, entries: readonly (string | Adapter)[]) {
     this.#context = context;
@@ -77,6 +78,7 @@ export class ReplicaSet {
     this.#support = support;
     this.#positionQuery = Compiled.raw(support.positionSql);
     this.#statusQuery = Compiled.raw(support.replicaStatusSql);
+    this.#lagQuery = support.replicaLag === undefined ? undefined : Compiled.raw(support.replicaLag.sql);
     this.#replicas = entries.map((entry, index) => {
       const adapter = typeof entry === 'string' ? support.replicaAdapter(entry) : entry;
       return this.#replica(adapter, index);
@@ -301,14 +303,20 @@ export class ReplicaSet {
    */
   async #checkStatus(replica: Replica, pooled: Pooled): Promise<boolean> {
     let row: Record<string, unknown> | undefined;
+    let lag: unknown;
     try {
       row = (await this.#context.runner.execute(pooled, this.#statusQuery, undefined)).rows[0] as typeof row;
+      lag = row?.lag_ms ?? row?.lagMs;
+      const separateLag = this.#support.replicaLag;
+      if (separateLag) {
+        const lagRow = (await this.#context.runner.execute(pooled, this.#lagQuery!, undefined)).rows[0];
+        lag = separateLag.lagMs(lagRow as Record<string, unknown> | undefined);
+      }
     } catch (error) {
       await replica.pool.invalidate(pooled, 'replica status query failed');
       this.#markDown(replica, error);
       return false;
     }
-    const lag = row?.lag_ms ?? row?.lagMs;
     replica.lagMs = lag === null || lag === undefined ? undefined : Number(lag);
     replica.replayed = positionOf(row);
     replica.checkedAt = performance.now();

@@ -56,4 +56,15 @@ export interface MysqlConfig extends ServerConnectionConfig<SslOptions, MysqlDri
    * ```
    */
   readonly wsrepSyncWait?: number | undefined;
+  /**
+   * The server family, for the replication SQL of read replicas (`replicas` factory option):
+   * `'mariadb'` (default; GTID lists, `MASTER_GTID_WAIT`) or `'mysql'` (MySQL 8 GTID sets,
+   * `WAIT_FOR_EXECUTED_GTID_SET`). URL form: `?flavor=mysql`. A `mariadb://` URL is always MariaDB.
+   *
+   * @example
+   * ```ts
+   * mysql({ url: 'mysql://app@primary/shop', flavor: 'mysql' })
+   * ```
+   */
+  readonly flavor?: 'mariadb' | 'mysql' | undefined;
 }

@@ -3,11 +3,13 @@ import {
   checkIntegerOption,
   checkStringOption,
   type HostAddress,
+  invalidOption,
   resolveServerConfig,
   type ServerConfigSpec,
 } from '@sessionfactory/core/adapter';
 import { CompiledQuery } from 'kysely';
 import type { ConnectionOptions } from 'mysql2';
+import { MYSQL_FLAVORS, type MysqlFlavor } from '../replication/mysql-replication.js';
 import { checkCharset, checkTimezone, toMysqlSsl } from './config-checks.js';
 import { type MysqlConfig, RESERVED_DRIVER_OPTIONS } from './mysql-config.js';
 import { MYSQL_URL_PARAMETERS, MYSQL_URL_SCHEMES, readMysqlUrlParams } from './read-url-params.js';
@@ -16,7 +18,7 @@ import { MYSQL_URL_PARAMETERS, MYSQL_URL_SCHEMES, readMysqlUrlParams } from './r
 const MYSQL_CONFIG_SPEC: ServerConfigSpec<MysqlConfig> = {
   dialect: 'mysql',
   schemes: MYSQL_URL_SCHEMES,
-  options: ['charset', 'timezone', 'socketPath', 'wsrepSyncWait'],
+  options: ['charset', 'timezone', 'socketPath', 'wsrepSyncWait', 'flavor'],
   urlParameters: MYSQL_URL_PARAMETERS,
   readUrlParameters: readMysqlUrlParams,
   defaults: { host: 'localhost', port: 3306 },
@@ -38,6 +40,8 @@ export interface ResolvedMysqlConfig {
   readonly hosts: readonly HostAddress[] | undefined;
   /** Statements every new (and every reset) connection runs first: session settings such as `wsrep_sync_wait`. */
   readonly sessionSetup: readonly CompiledQuery[];
+  /** The server family for replication SQL (`mariadb` unless set to `mysql`). */
+  readonly flavor: MysqlFlavor;
 }
 
 /**
@@ -79,5 +83,19 @@ export function resolveMysqlConfig(input: string | MysqlConfig): ResolvedMysqlCo
   if (hosts !== undefined && socketPath !== undefined) {
     throw adapterConfigError('mysql', 'a host list and socketPath exclude each other; give one or the other');
   }
-  return { description, connectionOptions, preferTls: server.ssl === 'prefer', hosts, sessionSetup };
+  const flavor = checkFlavor(options.flavor, typeof input === 'string' ? input : input.url);
+  return { description, connectionOptions, preferTls: server.ssl === 'prefer', hosts, sessionSetup, flavor };
+}
+
+// `mariadb://` says which family it is; `mysql://` is used for both, so MariaDB is the default.
+function checkFlavor(flavor: unknown, url: string | undefined): MysqlFlavor {
+  const scheme = url?.slice(0, url.indexOf(':')).toLowerCase();
+  if (flavor === undefined) return 'mariadb';
+  if (!MYSQL_FLAVORS.includes(flavor as MysqlFlavor)) {
+    throw invalidOption('mysql', 'flavor', flavor, `one of ${MYSQL_FLAVORS.join(', ')}`);
+  }
+  if (scheme === 'mariadb' && flavor !== 'mariadb') {
+    throw adapterConfigError('mysql', `a mariadb:// URL cannot have flavor ${flavor}; use a mysql:// URL for MySQL`);
+  }
+  return flavor as MysqlFlavor;
 }
