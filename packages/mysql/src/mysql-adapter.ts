@@ -56,10 +56,10 @@ export function mysql(urlOrConfig: string | MysqlConfig): Adapter {
     sql: mysqlDialectSql,
     kysely: mysqlKyselyParts,
     connect: (): Promise<DriverConnection> => connect(),
-    // KILL QUERY must reach the server the connection is on (one node of a host list).
+    // KILL QUERY must reach the server the connection is on: with a host list, its own node.
     cancel: (connection: DriverConnection) =>
       cancelMysqlQuery(
-        connection instanceof MysqlDriverConnection ? connection.options : connectionOptions,
+        hosts !== undefined && connection instanceof MysqlDriverConnection ? connection.options : connectionOptions,
         connection,
         open,
       ),

@@ -292,6 +292,24 @@ describe('a node that leaves the primary component', () => {
   }, 120_000);
 });
 
+describe('host lists', () => {
+  it('skips a host that refuses, and cancels a timed-out statement on the node it runs on', async () => {
+    // 127.0.0.1:1 refuses: sessions land on node 1, and KILL QUERY must go there, not to the first host.
+    const sf = factory(`mysql://root@127.0.0.1:1,${nodes[0]!.host}:${nodes[0]!.port}/${database}`);
+    const port = await sf.session(
+      async (tx) => (await sql<{ port: number }>`SELECT @@port AS port`.execute(tx)).rows[0]!.port,
+    );
+    expect(port).toBe(nodes[0]!.port);
+    const started = performance.now();
+    const error = await sf
+      .session((tx) => sql`SELECT SLEEP(20)`.execute(tx), { timeoutMs: 300 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionFactoryError);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(sf.stats()).toMatchObject({ inUse: 0 });
+  }, 30_000);
+});
+
 describe('a node killed mid-load', () => {
   it('loses no acknowledged write, and sessions continue on the other nodes', async () => {
     // Node 2 first: the load starts there, then it is killed with kill -9.
