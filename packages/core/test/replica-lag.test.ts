@@ -65,7 +65,7 @@ async function setup(lagSeconds: number | null) {
   factories.push(sf);
   const health: ReplicaHealthEvent[] = [];
   sf.on('replica', (event) => health.push(event));
-  const read = () => sf.session((tx) => tx.info.server, { readOnly: true });
+  const read = () => sf.session(async (tx) => tx.info.server, { readOnly: true });
   return { replica, health, read };
 }
 
