@@ -218,6 +218,23 @@ describe('MultiHostConnector', () => {
     expect(asked).toBe(0);
   });
 
+  it('healthCheck runs on every host even for target any; throwing passes the host over', async () => {
+    const c = cluster({ a: PRIMARY, b: PRIMARY });
+    const checked: string[] = [];
+    const connection = await new MultiHostConnector(
+      c.options({
+        target: 'any',
+        healthCheck: async (conn) => {
+          checked.push(conn);
+          if (conn === 'a') throw new Error('wsrep_local_state_comment is Donor/Desynced');
+        },
+      }),
+    ).connect();
+    expect(connection).toBe('b');
+    expect(checked).toEqual(['a', 'b']);
+    expect(c.closed).toEqual(['a']);
+  });
+
   it('a role check that throws rejects the host like a failed connect', async () => {
     const c = cluster({ a: PRIMARY, b: PRIMARY });
     const connection = await new MultiHostConnector(

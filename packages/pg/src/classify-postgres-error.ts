@@ -6,7 +6,7 @@ import {
 } from '@sessionfactory/core/adapter';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
 import { keyColumnFromDetail } from './key-column-from-detail.js';
-import { CONNECTION_LOST_MESSAGES, SQLSTATE_CODES } from './sqlstate-codes.js';
+import { CONNECTION_LOST_MESSAGES, POOLER_LOGIN_FAILURES, SQLSTATE_CODES } from './sqlstate-codes.js';
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
@@ -45,7 +45,9 @@ export function classifyPostgresError(error: unknown): ErrorClassification | und
   const original = { originalCode: code, originalMessage: message };
 
   if (code !== undefined && SQLSTATE.test(code) && !SOCKET_ERROR_CODES.has(code)) {
-    const typed = SQLSTATE_CODES[code] ?? (isConnectionExceptionState(code) ? 'CONNECTION' : 'DATABASE');
+    const relayed = code === '08P01' ? POOLER_LOGIN_FAILURES.find((f) => f.pattern.test(message ?? '')) : undefined;
+    const typed =
+      relayed?.code ?? SQLSTATE_CODES[code] ?? (isConnectionExceptionState(code) ? 'CONNECTION' : 'DATABASE');
     return {
       code: typed,
       ...original,

@@ -10,7 +10,8 @@ let cursorCounter = 0;
  * Inside a transaction the cursor lives in it; on an idle connection the stream wraps
  * itself in a private transaction, committed when the rows are read (rolled back if
  * reading fails), because Postgres cursors need one. Only queries a cursor accepts can be
- * streamed: SELECT, VALUES, TABLE (not INSERT ... RETURNING).
+ * streamed: SELECT, VALUES, TABLE (not INSERT ... RETURNING). `perTransaction` (SET LOCAL
+ * statements, behind a transaction pooler) runs right after that private BEGIN.
  *
  * @example
  * ```ts
@@ -23,13 +24,14 @@ export async function* cursorStream(
   client: Client,
   query: CompiledQuery,
   chunkSize: number,
+  perTransaction?: string,
 ): AsyncGenerator<QueryResult<unknown>> {
   if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) {
     throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
   }
   const cursor = `sf_cursor_${++cursorCounter}`;
   const ownTransaction = client.getTransactionStatus() === 'I';
-  if (ownTransaction) await client.query('BEGIN');
+  if (ownTransaction) await client.query(perTransaction === undefined ? 'BEGIN' : `BEGIN; ${perTransaction}`);
   let failed = false;
   try {
     await client.query({ text: `DECLARE ${cursor} NO SCROLL CURSOR FOR ${query.sql}`, values: [...query.parameters] });

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { ServerConnectionConfig } from '@sessionfactory/core/adapter';
+import type { ServerConnectionConfig, TargetSessionAttrs } from '@sessionfactory/core/adapter';
 import type { ClientConfig } from 'pg';
 
 /**
@@ -32,4 +32,30 @@ export interface PostgresConfig
   readonly keepAlive?: boolean | undefined;
   /** Idle time before the first keepalive probe, in milliseconds (the URL's `keepalives_idle`, in seconds). */
   readonly keepAliveIdleMs?: number | undefined;
+  /**
+   * Which server a connection must reach (libpq's `target_session_attrs`), checked right after
+   * connecting: `'any'` (default), `'read-write'`, `'read-only'`, `'primary'`, `'standby'`,
+   * `'prefer-standby'`. With a multi-host URL (`postgres://db1:5432,db2:5432/app`) the hosts are
+   * tried in order until one fits; that is how a factory follows a failover.
+   *
+   * @example
+   * ```ts
+   * postgres({ url: 'postgres://app@db1:5432,db2:5432/app', targetSessionAttrs: 'read-write' })
+   * ```
+   */
+  readonly targetSessionAttrs?: TargetSessionAttrs | undefined;
+  /**
+   * The server is a transaction pooler (PgBouncer with `pool_mode = transaction`; the URL's
+   * `transaction_pooling=true`): each transaction may run on another server connection, so
+   * nothing is set per connection. `searchPath` and `statementTimeoutMs` become `SET LOCAL` in
+   * every transaction (a statement outside a session gets a short transaction of its own when
+   * either is set), cancel uses the protocol's cancel request (PgBouncer forwards it), and
+   * `capabilities.sessionState` is false. No named prepared statements are used either way.
+   *
+   * @example
+   * ```ts
+   * postgres({ url: 'postgres://app@127.0.0.1:6432/app', transactionPooling: true, searchPath: 'tenant_1' })
+   * ```
+   */
+  readonly transactionPooling?: boolean | undefined;
 }

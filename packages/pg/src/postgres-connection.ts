@@ -1,4 +1,4 @@
-import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core/adapter';
+import { type DriverConnection, type ServerRole, watchConnectionLoss } from '@sessionfactory/core/adapter';
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { Client, type ClientConfig, escapeIdentifier } from 'pg';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
@@ -6,8 +6,15 @@ import { cursorStream } from './cursor-stream.js';
 import { toQueryResult } from './to-query-result.js';
 
 const COMMIT = /^\s*(commit|end)\b/i;
+const TRANSACTION_START = /^\s*(begin|start\s+transaction)\b/i;
+const TRANSACTION_CONTROL = /^\s*(begin|start\s+transaction|commit|end|rollback|abort)\b/i;
 /** How long `close` waits for a graceful goodbye before dropping the socket. */
 const CLOSE_GRACE_MS = 2_000;
+
+/** A connection behind a transaction pooler (PgBouncer `pool_mode = transaction`): session settings go into every transaction. */
+export interface TransactionPooling {
+  readonly statementTimeoutMs: number | undefined;
+}
 
 /**
  * One physical Postgres connection: a `pg.Client` owned by core's pool. Driver errors on an
@@ -17,14 +24,32 @@ const CLOSE_GRACE_MS = 2_000;
 export class PostgresConnection implements DriverConnection {
   readonly #client: Client;
   readonly #searchPath: string | undefined;
+  /**
+   * Behind a transaction pooler: `SET LOCAL` statements (search_path, statement_timeout) sent
+   * after every BEGIN, as one simple query, since a session-level SET would stay on a server
+   * connection other clients share. `undefined` when connected directly (set once at connect).
+   */
+  readonly #perTransaction: string | undefined;
   #broken = false;
+  /** The host and port this connection went to (a multi-host factory's cancel must reach the same server). */
+  readonly server: { readonly host: string | undefined; readonly port: number | undefined };
 
-  private constructor(client: Client, searchPath: readonly string[] | undefined) {
+  private constructor(
+    client: Client,
+    searchPath: readonly string[] | undefined,
+    pooling: TransactionPooling | undefined,
+  ) {
     this.#client = client;
-    this.#searchPath =
-      searchPath === undefined
-        ? undefined
-        : `SET search_path TO ${searchPath.map((s) => escapeIdentifier(s)).join(', ')}`;
+    this.server = { host: client.host, port: client.port };
+    const path = searchPath?.map((s) => escapeIdentifier(s)).join(', ');
+    this.#searchPath = path === undefined || pooling !== undefined ? undefined : `SET search_path TO ${path}`;
+    const local = [
+      ...(path === undefined ? [] : [`SET LOCAL search_path TO ${path}`]),
+      ...(pooling?.statementTimeoutMs === undefined
+        ? []
+        : [`SET LOCAL statement_timeout = ${pooling.statementTimeoutMs}`]),
+    ];
+    this.#perTransaction = pooling === undefined || local.length === 0 ? undefined : local.join('; ');
     watchConnectionLoss(client, () => {
       this.#broken = true;
     });
@@ -40,8 +65,12 @@ export class PostgresConnection implements DriverConnection {
    * await connection.ping()
    * ```
    */
-  static async open(config: ClientConfig, searchPath: readonly string[] | undefined): Promise<PostgresConnection> {
-    const connection = new PostgresConnection(new Client(config), searchPath);
+  static async open(
+    config: ClientConfig,
+    searchPath: readonly string[] | undefined,
+    pooling?: TransactionPooling,
+  ): Promise<PostgresConnection> {
+    const connection = new PostgresConnection(new Client(config), searchPath, pooling);
     try {
       await connection.#client.connect();
       if (connection.#searchPath !== undefined) await connection.#client.query(connection.#searchPath);
@@ -59,11 +88,50 @@ export class PostgresConnection implements DriverConnection {
     return pid ?? undefined;
   }
 
+  /** The key from BackendKeyData: a protocol cancel request names the connection with it. */
+  get cancelKey(): { readonly processId: number; readonly secretKey: number } | undefined {
+    const { processID, secretKey } = this.#client as unknown as {
+      processID?: number | null;
+      secretKey?: number | null;
+    };
+    return typeof processID === 'number' && typeof secretKey === 'number'
+      ? { processId: processID, secretKey }
+      : undefined;
+  }
+
   get broken(): boolean {
     return this.#broken;
   }
 
   async execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    if (this.#perTransaction !== undefined && this.#client.getTransactionStatus() === 'I') {
+      if (TRANSACTION_START.test(query.sql)) {
+        const begun = await this.#run(query);
+        await this.#client.query(this.#perTransaction);
+        return begun;
+      }
+      // A statement outside a transaction needs the settings too: it gets a transaction of its own.
+      if (!TRANSACTION_CONTROL.test(query.sql)) return this.#inOwnTransaction(query);
+    }
+    return this.#run(query);
+  }
+
+  async #inOwnTransaction(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    await this.#client.query(`BEGIN; ${this.#perTransaction}`);
+    let result: QueryResult<unknown>;
+    try {
+      result = await this.#run(query);
+    } catch (error) {
+      await this.#client.query('ROLLBACK').catch(() => {
+        // The statement's error is the one to report; a dead connection is marked broken anyway.
+      });
+      throw error;
+    }
+    await this.#client.query('COMMIT');
+    return result;
+  }
+
+  async #run(query: CompiledQuery): Promise<QueryResult<unknown>> {
     // (text, values) rather than a config object: pg clones a config object on every query.
     const result = await this.#client.query(query.sql, query.parameters as unknown[]);
     const last = Array.isArray(result) ? result.at(-1) : result;
@@ -73,7 +141,7 @@ export class PostgresConnection implements DriverConnection {
   }
 
   stream(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<unknown>> {
-    return cursorStream(this.#client, query, chunkSize);
+    return cursorStream(this.#client, query, chunkSize, this.#perTransaction);
   }
 
   inTransaction(): boolean {
@@ -92,6 +160,14 @@ export class PostgresConnection implements DriverConnection {
 
   async ping(): Promise<void> {
     await this.#client.query('SELECT 1');
+  }
+
+  /** Whether the server is a standby and whether it takes writes, for `target_session_attrs`. */
+  async role(): Promise<ServerRole> {
+    const { rows } = await this.#client.query<{ standby: boolean; read_only: string }>(
+      "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS read_only",
+    );
+    return { standby: rows[0]?.standby === true, readOnly: rows[0]?.read_only === 'on' };
   }
 
   async serverVersion(): Promise<string> {

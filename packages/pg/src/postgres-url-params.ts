@@ -1,4 +1,9 @@
-import { invalidUrlParameter, parseBooleanParameter, parseWholeNumberParameter } from '@sessionfactory/core/adapter';
+import {
+  invalidUrlParameter,
+  parseBooleanParameter,
+  parseTargetSessionAttrs,
+  parseWholeNumberParameter,
+} from '@sessionfactory/core/adapter';
 import { parseSearchPath } from './parse-search-path.js';
 import { sslFromUrl } from './ssl-from-url.js';
 
@@ -25,6 +30,8 @@ export const POSTGRES_URL_PARAMETERS = [
   'keepalives',
   'keepalives_idle',
   'host',
+  'target_session_attrs',
+  'transaction_pooling',
 ] as const;
 
 const CHANNEL_BINDING: Readonly<Record<string, boolean>> = { disable: false, prefer: true, require: true };
@@ -35,7 +42,9 @@ const CHANNEL_BINDING: Readonly<Record<string, boolean>> = { disable: false, pre
  * `application_name` (or `fallback_application_name`), `options` (e.g. `-c search_path=app`),
  * `search_path`, `connect_timeout` and `keepalives_idle` (seconds, as in libpq), `keepalives`
  * (1/0), `statement_timeout` (ms) and `host` (e.g. a Unix socket directory; it overrides the
- * URL's host, and an empty `host=` clears it). Bad values throw a `ConfigurationError` naming the
+ * URL's host, and an empty `host=` clears it) and `target_session_attrs` (which server of a
+ * multi-host URL to use: `any`, `read-write`, `read-only`, `primary`, `standby`, `prefer-standby`) and
+ * `transaction_pooling` (1/0, true/false: the URL points at PgBouncer in transaction mode). Bad values throw a `ConfigurationError` naming the
  * parameter.
  *
  * @example
@@ -59,6 +68,14 @@ export function readPostgresUrlParams(params: Readonly<Record<string, string>>) 
     keepAlive: keepalives === undefined ? undefined : parseBooleanParameter('postgres', 'keepalives', keepalives),
     keepAliveIdleMs: seconds('keepalives_idle', keepalives_idle),
     connectTimeoutMs: seconds('connect_timeout', connect_timeout),
+    transactionPooling:
+      params.transaction_pooling === undefined
+        ? undefined
+        : parseBooleanParameter('postgres', 'transaction_pooling', params.transaction_pooling),
+    targetSessionAttrs:
+      params.target_session_attrs === undefined
+        ? undefined
+        : parseTargetSessionAttrs('postgres', params.target_session_attrs),
     statementTimeoutMs:
       statement_timeout === undefined
         ? undefined

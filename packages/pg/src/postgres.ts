@@ -1,6 +1,11 @@
-import { type Adapter, connectPreferringTls, workerBridgeSupport } from '@sessionfactory/core/adapter';
+import {
+  type Adapter,
+  connectPreferringTls,
+  MultiHostConnector,
+  workerBridgeSupport,
+} from '@sessionfactory/core/adapter';
 import type { ClientConfig } from 'pg';
-import { cancelPostgresBackend } from './cancel-postgres-backend.js';
+import { cancelPostgresBackend, cancelThroughPooler } from './cancel-postgres-backend.js';
 import { classifyPostgresError } from './classify-postgres-error.js';
 import { postgresCapabilities } from './postgres-capabilities.js';
 import type { PostgresConfig } from './postgres-config.js';
@@ -24,12 +29,34 @@ import { resolvePostgresConfig } from './resolve-postgres-config.js';
  * ```
  */
 export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
-  const { clientConfig, preferTls, searchPath, description } = resolvePostgresConfig(urlOrConfig);
+  const { clientConfig, preferTls, searchPath, description, hosts, targetSessionAttrs, transactionPooling } =
+    resolvePostgresConfig(urlOrConfig);
   // sslmode=prefer: TLS when the server offers it, plaintext when it says it does not.
   const open = (config: ClientConfig, path: readonly string[] | undefined) =>
     preferTls
-      ? connectPreferringTls((tls) => PostgresConnection.open({ ...config, ssl: tls ? config.ssl : false }, path))
-      : PostgresConnection.open(config, path);
+      ? connectPreferringTls((tls) =>
+          PostgresConnection.open({ ...config, ssl: tls ? config.ssl : false }, path, transactionPooling),
+        )
+      : PostgresConnection.open(config, path, transactionPooling);
+  const capabilities =
+    transactionPooling === undefined ? postgresCapabilities : { ...postgresCapabilities, sessionState: false };
+  // Several hosts, or a role to check: core's connector tries them in order (pg has no multi-host support).
+  const connector =
+    hosts === undefined && targetSessionAttrs === 'any'
+      ? undefined
+      : new MultiHostConnector<PostgresConnection>({
+          dialect: 'postgres',
+          // One host with a role to check: pg's own defaults (PGHOST, PGPORT) still apply.
+          hosts: hosts ?? [{ host: clientConfig.host ?? '(default host)', port: clientConfig.port }],
+          target: targetSessionAttrs,
+          open: (host) =>
+            hosts === undefined
+              ? open(clientConfig, searchPath)
+              : open({ ...clientConfig, host: host.host, port: host.port }, searchPath),
+          role: (connection) => connection.role(),
+          close: (connection) => connection.close(),
+          classifyError: classifyPostgresError,
+        });
   return {
     dialect: 'postgres',
     description,
@@ -39,12 +66,15 @@ export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
       resolveFrom: import.meta.url,
       exportName: 'postgres',
       input: urlOrConfig,
-      capabilities: postgresCapabilities,
+      capabilities,
     }),
     sql: postgresDialectSql,
     kysely: postgresKyselyParts,
-    connect: () => open(clientConfig, searchPath),
-    cancel: (connection) => cancelPostgresBackend(clientConfig, connection, open),
+    connect: () => connector?.connect() ?? open(clientConfig, searchPath),
+    cancel: (connection) =>
+      transactionPooling === undefined
+        ? cancelPostgresBackend(clientConfig, connection, open)
+        : cancelThroughPooler(connection as PostgresConnection),
     classifyError: classifyPostgresError,
   };
 }

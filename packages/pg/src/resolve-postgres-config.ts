@@ -1,14 +1,18 @@
 import {
   checkIntegerOption,
   checkStringOption,
+  type HostAddress,
   invalidOption,
   refuseControlCharacters,
   resolveServerConfig,
   type ServerConfigSpec,
+  TARGET_SESSION_ATTRS,
+  type TargetSessionAttrs,
 } from '@sessionfactory/core/adapter';
 import type { ClientConfig } from 'pg';
 import { parseSearchPath } from './parse-search-path.js';
 import type { PostgresConfig } from './postgres-config.js';
+import type { TransactionPooling } from './postgres-connection.js';
 import { POSTGRES_SCHEMES, POSTGRES_URL_PARAMETERS, readPostgresUrlParams } from './postgres-url-params.js';
 
 /** A finite default, so an unreachable host fails in seconds rather than after the OS's TCP timeout. */
@@ -29,6 +33,8 @@ const POSTGRES_CONFIG_SPEC: ServerConfigSpec<PostgresConfig> = {
     'channelBinding',
     'keepAlive',
     'keepAliveIdleMs',
+    'targetSessionAttrs',
+    'transactionPooling',
   ],
   urlParameters: POSTGRES_URL_PARAMETERS,
   readUrlParameters: readPostgresUrlParams,
@@ -51,6 +57,12 @@ export interface ResolvedPostgresConfig {
   readonly searchPath: readonly string[] | undefined;
   /** Where it connects, password redacted. */
   readonly description: string;
+  /** The hosts of a multi-host URL, in order (`undefined` for one host). */
+  readonly hosts: readonly HostAddress[] | undefined;
+  /** Which server a connection must reach; `any` needs no check. */
+  readonly targetSessionAttrs: TargetSessionAttrs;
+  /** Set when the server is a transaction pooler: settings go into every transaction instead. */
+  readonly transactionPooling: TransactionPooling | undefined;
 }
 
 /**
@@ -97,7 +109,24 @@ export function resolvePostgresConfig(input: unknown): ResolvedPostgresConfig {
       MAX_TIMEOUT_MS,
     ),
   });
-  return { clientConfig: { ...driverOptions, ...ours }, preferTls: server.ssl === 'prefer', searchPath, description };
+  const target = options.targetSessionAttrs ?? 'any';
+  if (!(TARGET_SESSION_ATTRS as readonly unknown[]).includes(target)) {
+    throw invalidOption('postgres', 'targetSessionAttrs', target, `one of ${TARGET_SESSION_ATTRS.join(', ')}`);
+  }
+  const pooling = checkBoolean('transactionPooling', options.transactionPooling) === true;
+  const clientConfig: ClientConfig = { ...driverOptions, ...ours };
+  // pg sends statement_timeout in the start-up packet, which PgBouncer refuses; SET LOCAL instead.
+  const statementTimeoutMs = pooling ? clientConfig.statement_timeout : undefined;
+  if (pooling) delete clientConfig.statement_timeout;
+  return {
+    clientConfig,
+    preferTls: server.ssl === 'prefer',
+    searchPath,
+    description,
+    hosts: server.hosts,
+    targetSessionAttrs: target as TargetSessionAttrs,
+    transactionPooling: pooling ? { statementTimeoutMs: statementTimeoutMs || undefined } : undefined,
+  };
 }
 
 function checkBoolean(option: string, value: unknown): boolean | undefined {

@@ -45,3 +45,16 @@ export const CONNECTION_LOST_MESSAGES: readonly string[] = [
   // pg's connectionTimeoutMillis destroys the socket with this error when the connect takes too long.
   'timeout expired',
 ];
+
+/**
+ * PgBouncer relays every login failure of the server behind it (and its own) with SQLSTATE
+ * 08P01, whatever the server said; the message is all that is left to tell a wrong user or a
+ * missing database from a broken connection.
+ */
+export const POOLER_LOGIN_FAILURES: readonly { readonly pattern: RegExp; readonly code: ErrorCode }[] = [
+  { pattern: /^role ".*" does not exist$/, code: 'AUTHENTICATION' },
+  { pattern: /^password authentication failed for user /, code: 'AUTHENTICATION' },
+  { pattern: /^no such user/, code: 'AUTHENTICATION' },
+  { pattern: /^database ".*" does not exist$/, code: 'DATABASE_NOT_FOUND' },
+  { pattern: /^no such database/, code: 'DATABASE_NOT_FOUND' },
+];

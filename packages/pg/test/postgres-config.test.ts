@@ -196,3 +196,79 @@ describe('ConfigurationError', () => {
     expect(() => postgres({ password: [SECRET] as unknown as string })).toThrow(/"password": an array/);
   });
 });
+
+describe('multi-host URLs and target_session_attrs', () => {
+  it('reads the host list and the target; the description keeps the list, password redacted', () => {
+    const adapter = postgres(`postgres://app:${SECRET}@db1:5432,db2:5433,db3/shop?target_session_attrs=read-write`);
+    expect(adapter.description).toBe('postgres://app:***@db1:5432,db2:5433,db3/shop?target_session_attrs=read-write');
+    const resolved = resolvePostgresConfig(
+      `postgres://app:${SECRET}@db1:5432,db2:5433,db3/shop?target_session_attrs=primary`,
+    );
+    expect(resolved.hosts).toEqual([
+      { host: 'db1', port: 5432 },
+      { host: 'db2', port: 5433 },
+      { host: 'db3', port: undefined },
+    ]);
+    expect(resolved.targetSessionAttrs).toBe('primary');
+    expect(resolvePostgresConfig({ host: 'db', targetSessionAttrs: 'standby' }).targetSessionAttrs).toBe('standby');
+    expect(resolvePostgresConfig('postgres://db/shop').targetSessionAttrs).toBe('any');
+  });
+
+  it('refuses an unknown target, from the URL or the config, without the password', () => {
+    for (const input of [
+      `postgres://app:${SECRET}@db1,db2/shop?target_session_attrs=master`,
+      { url: `postgres://app:${SECRET}@db1,db2/shop`, targetSessionAttrs: 'master' as never },
+    ]) {
+      let caught: unknown;
+      try {
+        postgres(input);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigurationError);
+      expect((caught as Error).message).toMatch(/master.*read-write/);
+      expect((caught as Error).message).not.toContain(SECRET);
+    }
+  });
+
+  it('all hosts down: a ConnectionError naming each host, no password', async () => {
+    const adapter = postgres(`postgres://app:${SECRET}@127.0.0.1:1,127.0.0.1:2/shop?target_session_attrs=read-write`);
+    const error = await adapter.connect().catch((e: unknown) => e);
+    expect((error as Error).name).toBe('ConnectionError');
+    expect((error as Error).message).toMatch(/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\); 127\.0\.0\.1:2 \(/);
+    expect((error as Error).message).not.toContain(SECRET);
+  });
+
+  it('a single host with target read-write checks the role (the main test server is a primary)', async () => {
+    const adapter = postgres('postgres://postgres@127.0.0.1:5432/test?target_session_attrs=read-write');
+    const connection = await adapter.connect();
+    await connection.close();
+    const standby = postgres('postgres://postgres@127.0.0.1:5432/test?target_session_attrs=standby');
+    const error = await standby.connect().catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/127\.0\.0\.1:5432 \(not a standby\)/);
+  });
+});
+
+describe('multi-host cancel', () => {
+  it('a timeout cancels the statement on the host the connection went to, not the first listed', async () => {
+    const { createSessionFactory, TransactionTimeoutError } = await import('@sessionfactory/core');
+    const { sql } = await import('kysely');
+    // 127.0.0.1:1 refuses; the connection lands on the test server, where the cancel must go too.
+    const sf = createSessionFactory(
+      postgres('postgres://postgres@127.0.0.1:1,127.0.0.1:5432/test?target_session_attrs=any'),
+    );
+    try {
+      const started = Date.now();
+      const error = await sf
+        .session((tx) => sql`select pg_sleep(10)`.execute(tx), { timeoutMs: 300 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TransactionTimeoutError);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(
+        await sf.session(async (tx) => (await sql<{ one: number }>`select 1 as one`.execute(tx)).rows[0]?.one),
+      ).toBe(1);
+    } finally {
+      await sf.close();
+    }
+  });
+});

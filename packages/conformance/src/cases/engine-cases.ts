@@ -332,6 +332,7 @@ export function registerEngineCases(ctx: SuiteContext): void {
       expect(error).toBeInstanceOf(UndefinedTableError);
       expect(await sf.session((tx) => selectOne(tx))).toBe(1);
     },
+    { skip: ctx.sessionStateSkip('a temporary table lives on one server connection') },
   );
 }
 

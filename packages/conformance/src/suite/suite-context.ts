@@ -176,6 +176,21 @@ export class SuiteContext {
   }
 
   /**
+   * The skip reason for a case that needs session state to stay on one server connection
+   * between transactions, when `capabilities.sessionState` is false (a transaction pooler such
+   * as PgBouncer in `pool_mode = transaction`); `undefined` otherwise.
+   *
+   * @example
+   * ```ts
+   * ctx.test('temp table', fn, { skip: ctx.sessionStateSkip('a temporary table lives on one server connection') });
+   * ```
+   */
+  sessionStateSkip(why: string): string | undefined {
+    if (this.capabilities.sessionState !== false) return undefined;
+    return `capabilities.sessionState is false (transaction pooling): ${why}`;
+  }
+
+  /**
    * Registers one case; a skip reason turns it into a skipped test whose title and console
    * output carry the reason.
    *

@@ -70,6 +70,13 @@ export interface AdapterCapabilities {
   readonly transactionalDdl: boolean;
   /** `INSERT ... RETURNING` is available. */
   readonly returning: boolean;
+  /**
+   * Session state (SET, temporary tables, advisory locks, LISTEN) stays with a connection from
+   * one transaction to the next. False behind a transaction pooler (PgBouncer with
+   * `pool_mode = transaction`), where each transaction may run on another server connection, so
+   * `sf.connection(fn)` cannot carry state between its statements. Unset means true.
+   */
+  readonly sessionState?: boolean;
   /** Concurrency errors the database really raises (SQLite has one writer: no deadlocks). */
   readonly concurrencyErrors: readonly ('SERIALIZATION_FAILURE' | 'DEADLOCK' | 'LOCK_TIMEOUT')[];
 }

@@ -63,6 +63,12 @@ export interface MultiHostOptions<C> {
    */
   role(connection: C): Promise<ServerRole>;
   close(connection: C): Promise<void>;
+  /**
+   * Optional: checked on every fresh connection, whatever the target (`any` included), before
+   * the role; throwing rejects the host like a failed connect (a Galera node that is not
+   * `Synced`, say).
+   */
+  healthCheck?(connection: C): Promise<void>;
   /** The adapter's classifier: when every host fails with the same non-connection error (a wrong password), that error is thrown as is. */
   classifyError?(error: unknown): ErrorClassification | undefined;
   /** Default {@link DEFAULT_HOST_RECHECK_MS}. */
@@ -138,13 +144,14 @@ export class MultiHostConnector<C> {
         continue;
       }
       let role: ServerRole | undefined;
-      if (target !== 'any') {
+      if (target !== 'any' || this.#options.healthCheck !== undefined) {
         try {
-          role = await this.#options.role(connection);
+          await this.#options.healthCheck?.(connection);
+          if (target !== 'any') role = await this.#options.role(connection);
         } catch (error) {
           await this.#closeQuietly(connection);
           this.#markFailed(host);
-          attempts.push({ host, reason: `role check failed: ${describeError(error)}`, error });
+          attempts.push({ host, reason: `check failed: ${describeError(error)}`, error });
           continue;
         }
       }
