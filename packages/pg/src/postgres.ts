@@ -7,6 +7,7 @@ import type { PostgresConfig } from './postgres-config.js';
 import { PostgresConnection } from './postgres-connection.js';
 import { postgresDialectSql } from './postgres-dialect-sql.js';
 import { postgresKyselyParts } from './postgres-kysely-parts.js';
+import { postgresReplication } from './postgres-replication.js';
 import { resolvePostgresConfig } from './resolve-postgres-config.js';
 
 /**
@@ -46,5 +47,6 @@ export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
     connect: () => open(clientConfig, searchPath),
     cancel: (connection) => cancelPostgresBackend(clientConfig, connection, open),
     classifyError: classifyPostgresError,
+    replication: postgresReplication(urlOrConfig, postgres),
   };
 }
