@@ -136,6 +136,14 @@ describe('replica routing (fake adapters)', () => {
     expect(sf.consistencyToken()).toBe('7');
     const commit = primary.statements.indexOf('COMMIT');
     expect(primary.statements[commit + 1]).toBe('SELECT position FROM sf_status');
+    // a read-write session that only ran plain SELECTs records nothing
+    primary.reset();
+    await sf.session(async (tx) => tx.selectFrom('item').selectAll().execute());
+    expect(primary.statements).toEqual(['BEGIN READ WRITE', 'select * from "item"', 'COMMIT']);
+    // raw SQL may write: it counts as a write
+    primary.reset();
+    await sf.session(async (tx) => sql`select 1`.execute(tx));
+    expect(primary.statements).toEqual(['BEGIN READ WRITE', 'select 1', 'COMMIT', 'SELECT position FROM sf_status']);
     // a read-only session records nothing (and with the replica caught up, never touches the primary)
     await setStatus(replicas[0]!, '7');
     primary.reset();

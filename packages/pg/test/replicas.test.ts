@@ -159,7 +159,8 @@ describe.skipIf(!REPLICA_URL)('read replicas on a real streaming replica', () =>
   });
 
   it('routes read-only sessions to the replica (read-only on the server) and writes to the primary', async () => {
-    const { sf, routes } = factory();
+    // a long wait: other test files write to the primary too, and a busy replica may take a while
+    const { sf, routes } = factory({ replicaWaitMs: 10_000 });
     const write = await sf.session(async (tx) => ({
       server: tx.info.server,
       inRecovery: (await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(tx)).rows[0]!.r,
@@ -174,7 +175,8 @@ describe.skipIf(!REPLICA_URL)('read replicas on a real streaming replica', () =>
       { readOnly: true },
     );
     expect(read).toEqual({ server: 'replica:0', inRecovery: true, readOnly: { transaction_read_only: 'on' } });
-    expect(routes.map((r) => `${r.server}/${r.reason}`)).toEqual(['primary/write', 'replica:0/replica']);
+    expect(routes.map((r) => r.server)).toEqual(['primary', 'replica:0']);
+    expect(['replica', 'caught-up']).toContain(routes[1]!.reason);
   });
 
   it('sf.db outside a session: a Kysely SELECT runs on the replica, writes and raw SQL on the primary', async () => {

@@ -53,8 +53,8 @@ export class RoutedConnection implements DatabaseConnection {
     if (!this.#primary && isReplicaSafe(query)) return this.#read<R>(query);
     const primary = await this.primary();
     const result = await primary.executeQuery<R>(query);
-    // Outside a Kysely transaction the statement committed on its own: remember where.
-    if (!primary.transaction) {
+    // Outside a Kysely transaction a statement that may write committed on its own: remember where.
+    if (!primary.transaction && !isReplicaSafe(query)) {
       const lost = await this.#replicas.recordAfterWrite(primary.pooled, undefined);
       if (lost) primary.poison();
     }
