@@ -6,7 +6,7 @@ import { redactPassword } from '../errors/redact.js';
 import { isConnectionLost, toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { RouteEvent, ServerName } from '../events/event-types.js';
-import { Pool, type PooledConnection, type ResolvedPoolOptions } from '../pool/pool.js';
+import { type ConnectionRole, Pool, type PooledConnection, type ResolvedPoolOptions } from '../pool/pool.js';
 import type { QueryRunner } from '../session/query-runner.js';
 
 type Pooled = PooledConnection<DriverConnection>;
@@ -142,10 +142,13 @@ export class ReplicaSet {
     }
   }
 
-  /** A connection for a write (or a statement that may write): always the primary. */
-  acquirePrimary(signal: AbortSignal | undefined): Promise<Pooled> {
+  /**
+   * A connection for a write (or a statement that may write): always the primary. `role` is the
+   * pool's writer-slot hint, as without replicas (an autocommit statement needs no writer slot).
+   */
+  acquirePrimary(signal: AbortSignal | undefined, role: ConnectionRole = 'writer'): Promise<Pooled> {
     this.#emitRoute('primary', 'write', undefined, 0);
-    return this.#context.primary.acquire({ signal, role: 'writer' });
+    return this.#context.primary.acquire({ signal, role });
   }
 
   /**

@@ -44,7 +44,7 @@ export class RoutedConnection implements DatabaseConnection {
   /** Binds to a primary connection (checked out on first need). */
   async primary(): Promise<AutocommitConnection> {
     if (this.#primary) return this.#primary;
-    const pooled = await this.#replicas.acquirePrimary(this.#signal);
+    const pooled = await this.#replicas.acquirePrimary(this.#signal, 'reader');
     this.#primary = new (AutocommitConnection.for(this.#owner))(this.#owner, pooled);
     return this.#primary;
   }
