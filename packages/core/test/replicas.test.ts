@@ -136,6 +136,14 @@ describe('replica routing (fake adapters)', () => {
     expect(sf.consistencyToken()).toBe('7');
     const commit = primary.statements.indexOf('COMMIT');
     expect(primary.statements[commit + 1]).toBe('SELECT position FROM sf_status');
+    // a read-write session that only ran plain SELECTs records nothing
+    primary.reset();
+    await sf.session(async (tx) => tx.selectFrom('item').selectAll().execute());
+    expect(primary.statements).toEqual(['BEGIN READ WRITE', 'select * from "item"', 'COMMIT']);
+    // raw SQL may write: it counts as a write
+    primary.reset();
+    await sf.session(async (tx) => sql`select 1`.execute(tx));
+    expect(primary.statements).toEqual(['BEGIN READ WRITE', 'select 1', 'COMMIT', 'SELECT position FROM sf_status']);
     // a read-only session records nothing (and with the replica caught up, never touches the primary)
     await setStatus(replicas[0]!, '7');
     primary.reset();
@@ -280,5 +288,63 @@ describe('replica routing (fake adapters)', () => {
     expect(() => createSessionFactory(withReplication, { replicas: [], replicaWaitMs: -1 })).toThrow(
       /Invalid replicaWaitMs/,
     );
+  });
+
+  it('sf.begin({ readOnly }) runs on a replica; Kysely transactions on sf.db on the primary', async () => {
+    const { sf } = await setup(['1']);
+    {
+      await using s = await sf.begin({ readOnly: true });
+      expect(s.info.server).toBe('replica:0');
+      await s.commit();
+    }
+    const inKyselyTx = await sf.db
+      .transaction()
+      .setAccessMode('read only')
+      .execute(async (trx) => trx.selectFrom('item').selectAll().execute());
+    expect(inKyselyTx).toEqual([]);
+    expect(sf.stats().inUse).toBe(0);
+  });
+
+  it('db.connection(): a SELECT may go to a replica; once a write ran it stays on the primary', async () => {
+    const { sf, routes } = await setup(['1']);
+    await sf.db.connection().execute(async (db) => {
+      await db.selectFrom('item').selectAll().execute();
+      await db.insertInto('item').values({ id: 1, name: 'a' }).execute();
+      expect(await db.selectFrom('item').select('id').execute()).toEqual([{ id: 1 }]);
+    });
+    expect(routes.map((r) => r.server)).toEqual(['replica:0', 'primary']);
+    expect(sf.stats().inUse).toBe(0);
+  });
+
+  it('waits for the most advanced of the replicas that are behind', async () => {
+    const { sf, replicas, routes } = await setup(['2', '4'], { replicaWaitMs: 3000 });
+    await writeAt(sf, '6', 1);
+    setTimeout(() => void setStatus(replicas[1]!, '6'), 100);
+    expect(await readServer(sf)).toBe('replica:1');
+    expect(routes.at(-1)).toMatchObject({ server: 'replica:1', reason: 'caught-up' });
+  });
+
+  it("Kysely's 'cancel query' reaches the replica a SELECT runs on", async () => {
+    const { sf, primary, replicas } = await setup(['1']);
+    replicas[0]!.fail({ match: /^select \* from "item"/, delayMs: 5000 });
+    const failed: string[] = [];
+    sf.on('query', (e) => e.error && failed.push(`${e.sql.slice(0, 20)}: ${e.error.code}`));
+    const started = performance.now();
+    const outcome = await sf.db
+      .selectFrom('item')
+      .selectAll()
+      .execute({ signal: AbortSignal.timeout(100), inflightQueryAbortStrategy: 'cancel query' } as never)
+      .then(
+        () => 'resolved',
+        (error: Error) => error.name,
+      );
+    expect(outcome).toBe('TimeoutError'); // the signal's reason: the strategy is supported
+    expect(performance.now() - started).toBeLessThan(2000);
+    // the replica's statement was interrupted by its own adapter's cancel, not left running
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(failed).toEqual(['select * from "item": STATEMENT_TIMEOUT']);
+    expect(primary.statements.filter((s) => s.startsWith('select'))).toEqual([]);
+    expect(sf.stats().inUse).toBe(0);
+    expect(await readServer(sf)).toBe('replica:0');
   });
 });

@@ -85,16 +85,12 @@ function hostListConnect(
     dialect: 'mysql',
     hosts,
     target: 'any',
-    open: async (host) => {
-      const connection = await open({ ...connectionOptions, host: host.host, port: host.port });
-      try {
-        await assertGaleraNodeReady(connection, formatHost(host));
-      } catch (error) {
-        await connection.close();
-        throw error;
-      }
-      return connection;
-    },
+    open: (host) => open({ ...connectionOptions, host: host.host, port: host.port }),
+    healthCheck: (connection) =>
+      assertGaleraNodeReady(
+        connection,
+        formatHost({ host: String(connection.options.host), port: connection.options.port }),
+      ),
     // Only asked for other targets than `any`; no role is ever needed here.
     role: async () => ({ readOnly: false, standby: false }),
     close: (connection) => connection.close(),

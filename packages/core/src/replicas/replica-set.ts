@@ -6,7 +6,7 @@ import { redactPassword } from '../errors/redact.js';
 import { isConnectionLost, toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { RouteEvent, ServerName } from '../events/event-types.js';
-import { Pool, type PooledConnection, type ResolvedPoolOptions } from '../pool/pool.js';
+import { type ConnectionRole, Pool, type PooledConnection, type ResolvedPoolOptions } from '../pool/pool.js';
 import type { QueryRunner } from '../session/query-runner.js';
 
 type Pooled = PooledConnection<DriverConnection>;
@@ -144,10 +144,13 @@ export class ReplicaSet {
     }
   }
 
-  /** A connection for a write (or a statement that may write): always the primary. */
-  acquirePrimary(signal: AbortSignal | undefined): Promise<Pooled> {
+  /**
+   * A connection for a write (or a statement that may write): always the primary. `role` is the
+   * pool's writer-slot hint, as without replicas (an autocommit statement needs no writer slot).
+   */
+  acquirePrimary(signal: AbortSignal | undefined, role: ConnectionRole = 'writer'): Promise<Pooled> {
     this.#emitRoute('primary', 'write', undefined, 0);
-    return this.#context.primary.acquire({ signal, role: 'writer' });
+    return this.#context.primary.acquire({ signal, role });
   }
 
   /**
@@ -176,8 +179,12 @@ export class ReplicaSet {
         this.#emitRoute(replica.server, 'replica', target, 0);
         return this.#handOut(replica, pooled);
       }
-      if (behind) replica.pool.release(pooled);
-      else behind = { replica, pooled };
+      // Of the replicas behind, the most advanced is the one worth waiting for.
+      if (behind && !this.#ahead(replica, behind.replica)) replica.pool.release(pooled);
+      else {
+        if (behind) behind.replica.pool.release(behind.pooled);
+        behind = { replica, pooled };
+      }
     }
     if (behind && target !== undefined) {
       const { replica, pooled } = behind;
@@ -194,15 +201,17 @@ export class ReplicaSet {
 
   /**
    * Gives back a connection used outside a transaction (an `sf.db` read): pooled, or destroyed
-   * when `error` says the connection was lost, in which case a replica is also marked down.
-   * Returns whether the connection was lost.
+   * when `error` says the connection was lost (a replica is then also marked down) or when
+   * `discard` says so. Returns whether the connection was lost.
    */
-  async giveBack(pooled: Pooled, error: unknown): Promise<boolean> {
+  async giveBack(pooled: Pooled, error: unknown, discard = false): Promise<boolean> {
     const replica = this.#origin.get(pooled);
     this.#origin.delete(pooled);
     const pool = replica?.pool ?? this.#context.primary;
-    if (error === undefined || !isConnectionLost(error, replica?.adapter ?? this.#context.adapter)) {
-      pool.release(pooled);
+    const lost = error !== undefined && isConnectionLost(error, replica?.adapter ?? this.#context.adapter);
+    if (!lost) {
+      if (discard) await pool.invalidate(pooled, 'killed by an aborted query (kill session)');
+      else pool.release(pooled);
       return false;
     }
     await pool.invalidate(pooled, 'connection lost during a statement');
@@ -278,6 +287,12 @@ export class ReplicaSet {
 
   #reached(replica: Replica, target: string): boolean {
     return replica.replayed !== undefined && this.#support.hasReached(replica.replayed, target);
+  }
+
+  #ahead(a: Replica, b: Replica): boolean {
+    if (a.replayed === undefined) return false;
+    if (b.replayed === undefined) return true;
+    return a.replayed !== b.replayed && this.#support.hasReached(a.replayed, b.replayed);
   }
 
   #handOut(replica: Replica, pooled: Pooled): Pooled {

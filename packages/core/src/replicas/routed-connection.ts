@@ -19,6 +19,16 @@ export class RoutedConnection implements DatabaseConnection {
   readonly #replicas: ReplicaSet;
   readonly #signal: AbortSignal | undefined;
   #primary: AutocommitConnection | undefined;
+  /** The replica (or primary) connection a SELECT is running on right now, for cancel. */
+  #current: PooledConnection<DriverConnection> | undefined;
+  /** Kysely's 'kill session' hit the running read: its connection is destroyed, not pooled. */
+  #killed = false;
+
+  /** The class for `owner`'s adapter: with Kysely's abort strategies only where the adapter can cancel. */
+  static for(owner: SessionEngine): typeof RoutedConnection {
+    const { adapter } = owner.context;
+    return adapter.capabilities.cancel && adapter.cancel ? CancellableRoutedConnection : RoutedConnection;
+  }
 
   constructor(owner: SessionEngine, replicas: ReplicaSet, signal: AbortSignal | undefined) {
     this.#owner = owner;
@@ -34,7 +44,7 @@ export class RoutedConnection implements DatabaseConnection {
   /** Binds to a primary connection (checked out on first need). */
   async primary(): Promise<AutocommitConnection> {
     if (this.#primary) return this.#primary;
-    const pooled = await this.#replicas.acquirePrimary(this.#signal);
+    const pooled = await this.#replicas.acquirePrimary(this.#signal, 'reader');
     this.#primary = new (AutocommitConnection.for(this.#owner))(this.#owner, pooled);
     return this.#primary;
   }
@@ -43,8 +53,8 @@ export class RoutedConnection implements DatabaseConnection {
     if (!this.#primary && isReplicaSafe(query)) return this.#read<R>(query);
     const primary = await this.primary();
     const result = await primary.executeQuery<R>(query);
-    // Outside a Kysely transaction the statement committed on its own: remember where.
-    if (!primary.transaction) {
+    // Outside a Kysely transaction a statement that may write committed on its own: remember where.
+    if (!primary.transaction && !isReplicaSafe(query)) {
       const lost = await this.#replicas.recordAfterWrite(primary.pooled, undefined);
       if (lost) primary.poison();
     }
@@ -57,6 +67,7 @@ export class RoutedConnection implements DatabaseConnection {
       return;
     }
     const pooled = await this.#replicas.acquireRead(undefined, this.#signal);
+    this.#current = pooled;
     let failure: unknown;
     try {
       yield* this.#owner.context.runner.stream(pooled, query, chunkSize, undefined) as AsyncIterableIterator<
@@ -66,7 +77,7 @@ export class RoutedConnection implements DatabaseConnection {
       failure = error;
       throw error;
     } finally {
-      await this.#replicas.giveBack(pooled, failure);
+      await this.#giveBack(pooled, failure);
     }
   }
 
@@ -81,14 +92,49 @@ export class RoutedConnection implements DatabaseConnection {
     for (let attempt = 1; ; attempt++) {
       const pooled: PooledConnection<DriverConnection> = await this.#replicas.acquireRead(undefined, this.#signal);
       const onReplica = this.#replicas.serverOf(pooled) !== 'primary';
+      this.#current = pooled;
       try {
         const result = await this.#owner.context.runner.execute(pooled, query, undefined);
-        await this.#replicas.giveBack(pooled, undefined);
+        await this.#giveBack(pooled, undefined);
         return result as QueryResult<R>;
       } catch (error) {
-        const lost = await this.#replicas.giveBack(pooled, error);
-        if (!(lost && onReplica && attempt === 1)) throw error;
+        const lost = await this.#giveBack(pooled, error);
+        if (!(lost && onReplica && attempt === 1 && !this.#killed)) throw error;
       }
     }
+  }
+
+  #giveBack(pooled: PooledConnection<DriverConnection>, error: unknown): Promise<boolean> {
+    this.#current = undefined;
+    return this.#replicas.giveBack(pooled, error, this.#killed);
+  }
+
+  /** Cancels the statement running now, on whichever server it runs. */
+  protected cancelRunning(kill: boolean): Promise<void> {
+    const primary = this.#primary as (AutocommitConnection & Partial<Cancellable>) | undefined;
+    if (primary?.cancelQuery) return kill ? primary.killSession!() : primary.cancelQuery();
+    const current = this.#current;
+    if (!current) return Promise.resolve();
+    if (kill) this.#killed = true;
+    return this.#replicas.adapterOf(current).cancel?.(current.resource) ?? Promise.resolve();
+  }
+}
+
+interface Cancellable {
+  cancelQuery(): Promise<void>;
+  killSession(): Promise<void>;
+}
+
+/**
+ * A routed connection of an adapter that can cancel: Kysely's `inflightQueryAbortStrategy`
+ * 'cancel query' and 'kill session' reach the server the statement runs on.
+ */
+class CancellableRoutedConnection extends RoutedConnection implements Cancellable {
+  cancelQuery(): Promise<void> {
+    return this.cancelRunning(false);
+  }
+
+  killSession(): Promise<void> {
+    return this.cancelRunning(true);
   }
 }

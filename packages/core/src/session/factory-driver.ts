@@ -29,11 +29,13 @@ export class FactoryDriver implements Driver {
   readonly #owner: SessionEngine;
   readonly #close: () => Promise<void>;
   readonly #connectionClass: typeof AutocommitConnection;
+  readonly #routedClass: typeof RoutedConnection;
 
   constructor(owner: SessionEngine, close: () => Promise<void>) {
     this.#owner = owner;
     this.#close = close;
     this.#connectionClass = AutocommitConnection.for(owner);
+    this.#routedClass = RoutedConnection.for(owner);
   }
 
   async init(): Promise<void> {}
@@ -48,7 +50,7 @@ export class FactoryDriver implements Driver {
     this.#owner.context.assertOpen();
     activity.enter();
     // With replicas the connection is picked per statement: a SELECT may run on a replica.
-    if (replicas !== undefined) return new RoutedConnection(this.#owner, replicas, signal);
+    if (replicas !== undefined) return new this.#routedClass(this.#owner, replicas, signal);
     try {
       // Pool role hint: an autocommit statement takes and drops any write lock within the call, so
       // it needs no writer slot (a lock held elsewhere is waited for by the adapter, asynchronously).

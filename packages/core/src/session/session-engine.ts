@@ -4,6 +4,7 @@ import { PropagationError, SessionClosedError } from '../errors/error-classes.js
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { PooledConnection } from '../pool/pool.js';
+import { isReplicaSafe } from '../replicas/read-only-query.js';
 import { settleWithin } from '../util/settle-within.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import { Deadline } from './deadline.js';
@@ -265,6 +266,7 @@ export class SessionEngine {
   /** Runs one statement of `scope`: usable check, typed errors, tracking, abort bookkeeping. */
   execute<R>(scope: AsyncScope, query: CompiledQuery): Promise<QueryResult<R>> {
     const tx = scope.tx!;
+    if (this.#engine.replicas !== undefined && !tx.wrote) tx.wrote = !isReplicaSafe(query);
     try {
       scope.assertUsable();
     } catch (error) {
@@ -283,6 +285,7 @@ export class SessionEngine {
    */
   async *stream<R>(scope: AsyncScope, query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
     const tx = scope.tx!;
+    if (this.#engine.replicas !== undefined && !tx.wrote) tx.wrote = !isReplicaSafe(query);
     scope.assertUsable();
     const iterator = this.#engine.runner.stream(tx.connection, query, chunkSize, tx.id);
     const close = () => iterator.return?.(undefined);
@@ -347,7 +350,7 @@ export class SessionEngine {
 
   /** After a write committed on the primary: its replication position, for read-your-writes. */
   recordWrite(tx: AsyncTx): Promise<void> | undefined {
-    if (tx.begin.readOnly || tx.server !== 'primary') return undefined;
+    if (!tx.wrote || tx.begin.readOnly || tx.server !== 'primary') return undefined;
     return this.#engine.replicas!.recordAfterWrite(tx.connection, tx.id).then((lost) => {
       if (lost) tx.poison('connection lost while reading the replication position', true);
     });

@@ -16,6 +16,8 @@ export class TransactionState<C = unknown> {
   readonly startedAt = performance.now();
   /** Where the transaction runs (`tx.info.server`): set by the executor when the factory has replicas. */
   server: ServerName = 'primary';
+  /** It ran a statement that may write (factories with replicas): its commit records the position. */
+  wrote = false;
   /** The session is over: any further use of its `tx` throws `SessionClosedError`. */
   ended = false;
   /** Why the transaction can no longer commit (deadline, cancel, a statement that ended it). */
