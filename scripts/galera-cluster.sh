@@ -134,6 +134,7 @@ cmd_stop() {
 cmd_start() {
   [ -f "$PROVIDER" ] || fail "no Galera provider at $PROVIDER (install the Debian package galera-4)"
   command -v rsync >/dev/null || fail "rsync is missing (state transfers use wsrep_sst_method=rsync)"
+  command -v ss >/dev/null || command -v lsof >/dev/null || fail "rsync state transfers need ss (iproute2) or lsof"
   cmd_stop
   rm -rf "$GALERA_DIR"
   for n in "${NODES[@]}"; do
