@@ -1,4 +1,5 @@
-import { ConfigurationError } from '@sessionfactory/core';
+import { ConfigurationError, createSessionFactory } from '@sessionfactory/core';
+import { findSecret } from '@sessionfactory/core/testing';
 import { describe, expect, it } from 'vitest';
 import { resolveMysqlConfig } from '../src/config/resolve-mysql-config.js';
 import { mysql } from '../src/index.js';
@@ -18,6 +19,14 @@ describe('host lists', () => {
       { host: 'node3', port: 3306 },
     ]);
     expect(resolved.description).not.toContain(SECRET);
+  });
+
+  it('never shows the password: host-list adapter, its factory, a failed connect', async () => {
+    const adapter = mysql(`mysql://root:${SECRET}@127.0.0.1:1,127.0.0.1:2/test?connectTimeoutMs=2000`);
+    const sf = createSessionFactory(adapter);
+    const error = await adapter.connect().catch((e: unknown) => e);
+    expect(findSecret(SECRET, adapter, adapter.description, adapter.workerSpec, sf, error)).toBeUndefined();
+    await sf.close();
   });
 
   it('is absent for one host', () => {
