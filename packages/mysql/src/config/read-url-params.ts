@@ -50,12 +50,14 @@ const SSL_ACCEPT: Readonly<Record<string, boolean>> = { strict: true, accept_inv
  * is `DISABLED`, `PREFERRED` (TLS if the server offers it), `REQUIRED`, `VERIFY_CA` or
  * `VERIFY_IDENTITY`; `sslaccept=strict|accept_invalid_certs` sets certificate verification;
  * `charset`, `timezone`, `connectTimeoutMs` (or `connectTimeout`, ms), `socketPath` (or
- * `socket`), `wsrepSyncWait` (Galera) and `flavor` (`mariadb` or `mysql`). They are checked again as options afterwards.
+ * `socket`), `wsrepSyncWait` (Galera) and `flavor` (`mariadb` or `mysql`). They are checked
+ * again as options afterwards.
  *
  * @example
  * ```ts
  * readMysqlUrlParams({ 'ssl-mode': 'REQUIRED', connectTimeoutMs: '5000' })
- * // { ssl: true, charset: undefined, timezone: undefined, connectTimeoutMs: 5000, socketPath: undefined, flavor: undefined, wsrepSyncWait: undefined }
+ * // { ssl: true, charset: undefined, timezone: undefined, connectTimeoutMs: 5000,
+ * //   socketPath: undefined, flavor: undefined, wsrepSyncWait: undefined }
  * readMysqlUrlParams({ ssl: '{"rejectUnauthorized":true}' }).ssl // { rejectUnauthorized: true }
  * ```
  */
