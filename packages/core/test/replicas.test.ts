@@ -347,4 +347,17 @@ describe('replica routing (fake adapters)', () => {
     expect(sf.stats().inUse).toBe(0);
     expect(await readServer(sf)).toBe('replica:0');
   });
+
+  it('a replica that hangs on its status query is treated as down after 2 s', async () => {
+    const { sf, replicas, health, routes } = await setup(['1']);
+    replicas[0]!.fail({ match: 'SELECT position, lag_ms FROM sf_status', delayMs: 10_000 });
+    const started = performance.now();
+    expect(await readServer(sf)).toBe('primary');
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    expect(elapsed).toBeLessThan(4000);
+    expect(health[0]).toMatchObject({ server: 'replica:0', state: 'down' });
+    expect(health[0]!.reason).toMatch(/did not answer its status query within 2000 ms/);
+    expect(routes.at(-1)).toMatchObject({ reason: 'no-replica' });
+  });
 });
