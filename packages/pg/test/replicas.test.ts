@@ -326,6 +326,11 @@ describe.skipIf(!REPLICA_URL)('read replicas on a real streaming replica', () =>
     } finally {
       for (const { pid } of ours.rows) process.kill(pid, 'SIGCONT');
     }
+    // once it answers again, it is used again
+    const retryAt = health.find((h) => h.state === 'down')?.retryAt ?? Date.now();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, retryAt - Date.now()) + 50));
+    await caughtUp();
+    expect((await readNote(sf, id)).server).toBe('replica:0');
   }, 20_000);
 
   it('a replica lagging more than maxReplicaLagMs is skipped, then used again when it caught up', async () => {
