@@ -205,6 +205,15 @@ export interface ReplicationSupport {
    */
   readonly replicaStatusSql: string;
   /**
+   * Reads the status row when its columns are not `position` and `lag_ms` (a `SHOW` statement
+   * cannot alias them: MariaDB's `SHOW SLAVE STATUS` has `Gtid_Slave_Pos` and
+   * `Seconds_Behind_Master`). Undefined values mean unknown.
+   */
+  parseStatus?(row: Readonly<Record<string, unknown>>): {
+    readonly position: string | undefined;
+    readonly lagMs: number | undefined;
+  };
+  /**
    * Optional server-side wait (MariaDB `MASTER_GTID_WAIT(?, ?)`): a query whose one row has a
    * truthy `reached` column once the replica replayed `position`, or a falsy one after
    * `timeoutMs`. Without it core polls `replicaStatusSql`.

@@ -346,9 +346,16 @@ export class ReplicaSet {
     } finally {
       clearTimeout(timer);
     }
-    const lag = row?.lag_ms ?? row?.lagMs;
-    replica.lagMs = lag === null || lag === undefined ? undefined : Number(lag);
-    replica.replayed = positionOf(row);
+    const parse = this.#support.parseStatus;
+    if (parse) {
+      const status = parse(row ?? {});
+      replica.lagMs = status.lagMs;
+      replica.replayed = status.position;
+    } else {
+      const lag = row?.lag_ms;
+      replica.lagMs = lag === null || lag === undefined ? undefined : Number(lag);
+      replica.replayed = positionOf(row);
+    }
     replica.checkedAt = performance.now();
     if (replica.lagMs !== undefined && replica.lagMs > this.#context.maxLagMs) {
       replica.pool.release(pooled);
