@@ -347,4 +347,44 @@ describe('replica routing (fake adapters)', () => {
     expect(sf.stats().inUse).toBe(0);
     expect(await readServer(sf)).toBe('replica:0');
   });
+
+  it('a replica that hangs on its status query is treated as down after 2 s', async () => {
+    const { sf, replicas, health, routes } = await setup(['1']);
+    replicas[0]!.fail({ match: 'SELECT position, lag_ms FROM sf_status', delayMs: 10_000 });
+    const started = performance.now();
+    expect(await readServer(sf)).toBe('primary');
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    expect(elapsed).toBeLessThan(4000);
+    expect(health[0]).toMatchObject({ server: 'replica:0', state: 'down' });
+    expect(health[0]!.reason).toMatch(/did not answer its status query within 2000 ms/);
+    expect(routes.at(-1)).toMatchObject({ reason: 'no-replica' });
+  });
+
+  it('parseStatus reads a status row whose columns have other names', async () => {
+    const primary = await newFake('1');
+    const replica = await newFake('1', 0);
+    const support = fakeReplication(new Map([['fake://r', replica]]));
+    const adapter: Adapter = {
+      ...primary,
+      replication: {
+        ...support,
+        replicaStatusSql: 'SELECT position AS Gtid_Slave_Pos, lag_ms / 1000 AS Seconds_Behind_Master FROM sf_status',
+        parseStatus: (row) => ({
+          position: row.Gtid_Slave_Pos as string,
+          lagMs: row.Seconds_Behind_Master === null ? undefined : Number(row.Seconds_Behind_Master) * 1000,
+        }),
+      },
+    };
+    const sf = createSessionFactory<DB>(adapter, { replicas: ['fake://r'], replicaWaitMs: 0, maxReplicaLagMs: 1000 });
+    factories.push(sf);
+    expect(await readServer(sf)).toBe('replica:0');
+    await writeAt(sf, '3', 1);
+    expect(await readServer(sf)).toBe('primary'); // Gtid_Slave_Pos 1 < 3
+    await setStatus(replica, '3', 5000);
+    expect(await readServer(sf)).toBe('primary'); // caught up, but 5 s behind: lagging
+    await setStatus(replica, '3', 0);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a lagging replica is checked again after 1 s
+    expect(await readServer(sf)).toBe('replica:0');
+  });
 });

@@ -86,16 +86,25 @@ describe('flavor', () => {
     expect(maria.positionSql).toBe('SELECT @@global.gtid_binlog_pos AS position');
     const wait = maria.waitForPosition!('0-1-42', 500);
     expect([wait.sql, wait.parameters]).toEqual(['SELECT MASTER_GTID_WAIT(?, ?) = 0 AS reached', ['0-1-42', 0.5]]);
-    expect(maria.replicaLag?.sql).toBe('SHOW SLAVE STATUS');
-    expect(maria.replicaLag?.lagMs({ Seconds_Behind_Master: 3 })).toBe(3000);
-    expect(maria.replicaLag?.lagMs({ Seconds_Behind_Master: null })).toBeUndefined();
-    expect(maria.replicaLag?.lagMs(undefined)).toBeUndefined();
+    expect(maria.replicaStatusSql).toBe('SHOW ALL SLAVES STATUS');
+    expect(maria.parseStatus!({ Gtid_Slave_Pos: '0-1-9', Seconds_Behind_Master: 3 })).toEqual({
+      position: '0-1-9',
+      lagMs: 3000,
+    });
+    expect(maria.parseStatus!({ Gtid_Slave_Pos: '0-1-9', Seconds_Behind_Master: null })).toEqual({
+      position: '0-1-9',
+      lagMs: undefined,
+    });
+    expect(maria.parseStatus!({})).toEqual({ position: undefined, lagMs: undefined });
 
     const my = mysql('mysql://root@h/test?flavor=mysql').replication!;
     expect(my.positionSql).toBe('SELECT @@global.gtid_executed AS position');
     expect(my.waitForPosition!(`${U1}:1-5`, 2000).sql).toBe('SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) = 0 AS reached');
-    expect(my.replicaLag?.sql).toBe('SHOW REPLICA STATUS');
-    expect(my.replicaLag?.lagMs({ Seconds_Behind_Source: 0 })).toBe(0);
+    expect(my.replicaStatusSql).toBe('SHOW REPLICA STATUS');
+    expect(my.parseStatus!({ Executed_Gtid_Set: `${U1}:1-5`, Seconds_Behind_Source: 0 })).toEqual({
+      position: `${U1}:1-5`,
+      lagMs: 0,
+    });
   });
 
   it('opens replicas given as URLs with the primary flavour', () => {

@@ -306,6 +306,33 @@ describe.skipIf(!REPLICA_URL)('read replicas on a real streaming replica', () =>
     expect(await sf.db.selectFrom('note').select('id').where('id', '=', id).execute()).toEqual([{ id }]);
   });
 
+  it('a replica whose backend hangs (SIGSTOP): the read goes to the primary within seconds', async () => {
+    const { sf, health } = factory({ pool: { size: 1, maxOverflow: 0 } });
+    const id = await insertNote(sf);
+    await caughtUp();
+    expect((await readNote(sf, id)).server).toBe('replica:0');
+    const ours = await replicaAdmin.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
+      [schema],
+    );
+    expect(ours.rows.length).toBe(1);
+    for (const { pid } of ours.rows) process.kill(pid, 'SIGSTOP');
+    try {
+      const next = await insertNote(sf); // a write the replica has not got: the read checks its status
+      const started = performance.now();
+      expect(await readNote(sf, next)).toEqual({ server: 'primary', found: true, inRecovery: false });
+      // 2 s for a hung status query (5 s if the checkout ping is the one that hangs)
+      expect(performance.now() - started).toBeLessThan(7000);
+    } finally {
+      for (const { pid } of ours.rows) process.kill(pid, 'SIGCONT');
+    }
+    // once it answers again, it is used again
+    const retryAt = health.find((h) => h.state === 'down')?.retryAt ?? Date.now();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, retryAt - Date.now()) + 50));
+    await caughtUp();
+    expect((await readNote(sf, id)).server).toBe('replica:0');
+  }, 20_000);
+
   it('a replica lagging more than maxReplicaLagMs is skipped, then used again when it caught up', async () => {
     const { sf: writer } = factory();
     const { sf: reader, health, routes } = factory({ maxReplicaLagMs: 200 });

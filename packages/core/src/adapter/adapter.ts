@@ -212,13 +212,13 @@ export interface ReplicationSupport {
    */
   readonly replicaStatusSql: string;
   /**
-   * Where the lag cannot be SELECTed with the position (MySQL/MariaDB report it only in
-   * `SHOW SLAVE STATUS`): a second statement run after `replicaStatusSql`, and how to read the
-   * lag in milliseconds from its first row (undefined: unknown). Replaces `lag_ms` when given.
+   * Reads the status row when its columns are not `position` and `lag_ms` (a `SHOW` statement
+   * cannot alias them: MariaDB's `SHOW SLAVE STATUS` has `Gtid_Slave_Pos` and
+   * `Seconds_Behind_Master`). Undefined values mean unknown.
    */
-  readonly replicaLag?: {
-    readonly sql: string;
-    lagMs(row: Record<string, unknown> | undefined): number | undefined;
+  parseStatus?(row: Readonly<Record<string, unknown>>): {
+    readonly position: string | undefined;
+    readonly lagMs: number | undefined;
   };
   /**
    * Optional server-side wait (MariaDB `MASTER_GTID_WAIT(?, ?)`): a query whose one row has a

@@ -11,7 +11,7 @@ export interface FactoryOptions {
   /** Include bound parameters in `echo` and `query` events. Default false. */
   readonly logParameters?: boolean;
   /** Defaults for every session (a session's own options win). */
-  readonly session?: Omit<SessionOptions, 'signal' | 'propagation'>;
+  readonly session?: Omit<SessionOptions, 'signal' | 'propagation' | 'after'>;
   /** Worker-backed sync scopes (Postgres, MySQL). */
   readonly sync?: {
     /** Connections the worker keeps. Default 1. */

@@ -16,6 +16,13 @@ const STATUS_INTERVAL_MS = 1000;
 /** First wait before a failed replica is tried again; doubled per failure up to the maximum. */
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
+/**
+ * A replica that does not answer its status query this fast is treated as down: a hung server
+ * must not hold reads that the primary could serve.
+ */
+const STATUS_TIMEOUT_MS = 2000;
+/** Longest wait for a replica connection (a free one, or its checkout ping) before the read goes elsewhere. */
+const CHECKOUT_TIMEOUT_MS = 5000;
 /** Polling a replica that is catching up: first interval, doubled up to the maximum. */
 const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 100;
@@ -65,7 +72,6 @@ export class ReplicaSet {
   #positionUnknown = false;
   readonly #positionQuery: CompiledQuery;
   readonly #statusQuery: CompiledQuery;
-  readonly #lagQuery: CompiledQuery | undefined;
 
   constructor(context: ReplicaSetContext, entries: readonly (string | Adapter)[]) {
     this.#context = context;
@@ -78,7 +84,6 @@ export class ReplicaSet {
     this.#support = support;
     this.#positionQuery = Compiled.raw(support.positionSql);
     this.#statusQuery = Compiled.raw(support.replicaStatusSql);
-    this.#lagQuery = support.replicaLag === undefined ? undefined : Compiled.raw(support.replicaLag.sql);
     this.#replicas = entries.map((entry, index) => {
       const adapter = typeof entry === 'string' ? support.replicaAdapter(entry) : entry;
       return this.#replica(adapter, index);
@@ -264,7 +269,11 @@ export class ReplicaSet {
         shouldPing: (connection) => !runner.usedWithin(connection, STATUS_INTERVAL_MS),
         isBroken: (connection) => connection.broken === true,
       },
-      { ...this.#context.pool, maxWriters: undefined },
+      {
+        ...this.#context.pool,
+        timeoutMs: Math.min(this.#context.pool.timeoutMs, CHECKOUT_TIMEOUT_MS),
+        maxWriters: undefined,
+      },
       { error: (error, phase) => hub.emit('error', { phase: `${server}.pool.${phase}`, error }) },
       adapter.description,
     );
@@ -318,22 +327,35 @@ export class ReplicaSet {
    */
   async #checkStatus(replica: Replica, pooled: Pooled): Promise<boolean> {
     let row: Record<string, unknown> | undefined;
-    let lag: unknown;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      row = (await this.#context.runner.execute(pooled, this.#statusQuery, undefined)).rows[0] as typeof row;
-      lag = row?.lag_ms ?? row?.lagMs;
-      const separateLag = this.#support.replicaLag;
-      if (separateLag) {
-        const lagRow = (await this.#context.runner.execute(pooled, this.#lagQuery!, undefined)).rows[0];
-        lag = separateLag.lagMs(lagRow as Record<string, unknown> | undefined);
-      }
+      const status = this.#context.runner.execute(pooled, this.#statusQuery, undefined);
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the replica did not answer its status query within ${STATUS_TIMEOUT_MS} ms`)),
+          STATUS_TIMEOUT_MS,
+        );
+      });
+      status.catch(() => {}); // after a timeout its rejection (the connection destroyed) has no one to tell
+      row = (await Promise.race([status, timeout])).rows[0] as typeof row;
     } catch (error) {
-      await replica.pool.invalidate(pooled, 'replica status query failed');
+      // Not awaited: closing a connection to a hung server may itself take a while.
+      void replica.pool.invalidate(pooled, 'replica status query failed');
       this.#markDown(replica, error);
       return false;
+    } finally {
+      clearTimeout(timer);
     }
-    replica.lagMs = lag === null || lag === undefined ? undefined : Number(lag);
-    replica.replayed = positionOf(row);
+    const parse = this.#support.parseStatus;
+    if (parse) {
+      const status = parse(row ?? {});
+      replica.lagMs = status.lagMs;
+      replica.replayed = status.position;
+    } else {
+      const lag = row?.lag_ms;
+      replica.lagMs = lag === null || lag === undefined ? undefined : Number(lag);
+      replica.replayed = positionOf(row);
+    }
     replica.checkedAt = performance.now();
     if (replica.lagMs !== undefined && replica.lagMs > this.#context.maxLagMs) {
       replica.pool.release(pooled);

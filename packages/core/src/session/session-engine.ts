@@ -31,7 +31,7 @@ export type AsyncScope = Scope<Pooled, SessionKysely<any> | undefined>;
 type AsyncTx = TransactionState<Pooled>;
 
 /** Session defaults from `FactoryOptions.session`. */
-export type SessionDefaults = Omit<SessionOptions, 'signal' | 'propagation'>;
+export type SessionDefaults = Omit<SessionOptions, 'signal' | 'propagation' | 'after'>;
 
 /** How long a cancelled statement (or its cancel) may take to settle before the connection is written off. */
 const SETTLE_AFTER_CANCEL_MS = 5000;

@@ -11,8 +11,9 @@ export const MYSQL_FLAVORS: readonly MysqlFlavor[] = ['mariadb', 'mysql'];
 interface FlavorSql {
   readonly positions: GtidPositions;
   readonly positionSql: string;
+  /** A `SHOW` statement: its columns cannot be aliased, so they are read by name. */
   readonly replicaStatusSql: string;
-  readonly lagSql: string;
+  readonly positionColumn: string;
   readonly lagColumn: string;
   readonly waitSql: string;
 }
@@ -22,8 +23,9 @@ const FLAVOR_SQL: Readonly<Record<MysqlFlavor, FlavorSql>> = {
   mariadb: {
     positions: mariadbGtids,
     positionSql: 'SELECT @@global.gtid_binlog_pos AS position',
-    replicaStatusSql: 'SELECT @@global.gtid_slave_pos AS position, NULL AS lag_ms',
-    lagSql: 'SHOW SLAVE STATUS',
+    // ALL: plain SHOW SLAVE STATUS has no Gtid_Slave_Pos column.
+    replicaStatusSql: 'SHOW ALL SLAVES STATUS',
+    positionColumn: 'Gtid_Slave_Pos',
     lagColumn: 'Seconds_Behind_Master',
     // 0 once reached, -1 after the timeout (in seconds).
     waitSql: 'SELECT MASTER_GTID_WAIT(?, ?) = 0 AS reached',
@@ -31,8 +33,8 @@ const FLAVOR_SQL: Readonly<Record<MysqlFlavor, FlavorSql>> = {
   mysql: {
     positions: mysqlGtids,
     positionSql: 'SELECT @@global.gtid_executed AS position',
-    replicaStatusSql: 'SELECT @@global.gtid_executed AS position, NULL AS lag_ms',
-    lagSql: 'SHOW REPLICA STATUS',
+    replicaStatusSql: 'SHOW REPLICA STATUS',
+    positionColumn: 'Executed_Gtid_Set',
     lagColumn: 'Seconds_Behind_Source',
     // 0 once reached, 1 after the timeout (in seconds).
     waitSql: 'SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) = 0 AS reached',
@@ -43,9 +45,10 @@ const FLAVOR_SQL: Readonly<Record<MysqlFlavor, FlavorSql>> = {
  * Core's replica routing for MySQL and MariaDB, by GTID: after a write commits the primary's
  * executed GTIDs are the consistency token; a replica read first waits on the replica with
  * `MASTER_GTID_WAIT` (MariaDB) or `WAIT_FOR_EXECUTED_GTID_SET` (MySQL 8) for at most the time
- * core allows, else core runs it on the primary. Lag is `SHOW SLAVE STATUS`'s
- * `Seconds_Behind_Master` (MySQL: `SHOW REPLICA STATUS`'s `Seconds_Behind_Source`); NULL (the
- * SQL thread stopped) is unknown lag, so reads that need a position wait for it.
+ * core allows, else core runs it on the primary. A replica's position and lag come from one
+ * `SHOW ALL SLAVES STATUS` row (`Gtid_Slave_Pos`, `Seconds_Behind_Master`; MySQL: `SHOW REPLICA
+ * STATUS`, `Executed_Gtid_Set`, `Seconds_Behind_Source`); NULL lag (the SQL thread stopped) is
+ * unknown, so reads that need a position wait for it.
  *
  * @example
  * ```ts
@@ -58,12 +61,14 @@ export function mysqlReplication(flavor: MysqlFlavor, replicaAdapter: (url: stri
   return {
     positionSql: sql.positionSql,
     replicaStatusSql: sql.replicaStatusSql,
-    replicaLag: {
-      sql: sql.lagSql,
-      lagMs(row) {
-        const seconds = row?.[sql.lagColumn];
-        return seconds === null || seconds === undefined || seconds === '' ? undefined : Number(seconds) * 1000;
-      },
+    // No row (not a replica) or NULL values: unknown.
+    parseStatus(row) {
+      const position = row[sql.positionColumn];
+      const seconds = row[sql.lagColumn];
+      return {
+        position: typeof position === 'string' && position.trim() !== '' ? position : undefined,
+        lagMs: seconds === null || seconds === undefined || seconds === '' ? undefined : Number(seconds) * 1000,
+      };
     },
     waitForPosition: (position, timeoutMs) => CompiledQuery.raw(sql.waitSql, [position, Math.max(timeoutMs, 1) / 1000]),
     isPosition: (token) => sql.positions.isPosition(token),
