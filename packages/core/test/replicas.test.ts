@@ -387,4 +387,15 @@ describe('replica routing (fake adapters)', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100)); // a lagging replica is checked again after 1 s
     expect(await readServer(sf)).toBe('replica:0');
   });
+
+  it('a replica held while another is tried goes back to its pool (no leak with pool size 1)', async () => {
+    const { sf, replicas } = await setup(['2', '6'], { pool: { size: 1, maxOverflow: 0 }, replicaWaitMs: 0 });
+    await writeAt(sf, '6', 1);
+    expect(await readServer(sf)).toBe('replica:1'); // replica:0 was checked out first, found behind
+    await setStatus(replicas[0]!, '6');
+    const started = performance.now();
+    const servers = [await readServer(sf), await readServer(sf)];
+    expect(servers.sort()).toEqual(['replica:0', 'replica:1']);
+    expect(performance.now() - started).toBeLessThan(1000); // no checkout waited for a leaked connection
+  });
 });

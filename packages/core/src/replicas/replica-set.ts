@@ -170,26 +170,33 @@ export class ReplicaSet {
     const first = this.#next;
     this.#next = (first + 1) % count;
     let behind: { replica: Replica; pooled: Pooled } | undefined;
-    for (let k = 0; k < count; k++) {
-      const replica = this.#replicas[(first + k) % count]!;
-      if (replica.state !== 'up' && Date.now() < replica.retryAt) continue;
-      const known =
-        replica.state === 'up' &&
-        performance.now() - replica.checkedAt < STATUS_INTERVAL_MS &&
-        (target === undefined || this.#reached(replica, target));
-      const pooled = await this.#checkout(replica, signal);
-      if (!pooled) continue;
-      if (!known && !(await this.#checkStatus(replica, pooled))) continue;
-      if (target === undefined || this.#reached(replica, target)) {
-        this.#emitRoute(replica.server, 'replica', target, 0);
-        return this.#handOut(replica, pooled);
+    try {
+      for (let k = 0; k < count; k++) {
+        const replica = this.#replicas[(first + k) % count]!;
+        if (replica.state !== 'up' && Date.now() < replica.retryAt) continue;
+        const known =
+          replica.state === 'up' &&
+          performance.now() - replica.checkedAt < STATUS_INTERVAL_MS &&
+          (target === undefined || this.#reached(replica, target));
+        const pooled = await this.#checkout(replica, signal);
+        if (!pooled) continue;
+        if (!known && !(await this.#checkStatus(replica, pooled))) continue;
+        if (target === undefined || this.#reached(replica, target)) {
+          if (behind) behind.replica.pool.release(behind.pooled);
+          this.#emitRoute(replica.server, 'replica', target, 0);
+          return this.#handOut(replica, pooled);
+        }
+        // Of the replicas behind, the most advanced is the one worth waiting for.
+        if (behind && !this.#ahead(replica, behind.replica)) replica.pool.release(pooled);
+        else {
+          if (behind) behind.replica.pool.release(behind.pooled);
+          behind = { replica, pooled };
+        }
       }
-      // Of the replicas behind, the most advanced is the one worth waiting for.
-      if (behind && !this.#ahead(replica, behind.replica)) replica.pool.release(pooled);
-      else {
-        if (behind) behind.replica.pool.release(behind.pooled);
-        behind = { replica, pooled };
-      }
+    } catch (error) {
+      // The read was aborted while replicas were tried: the one held for waiting goes back.
+      if (behind) behind.replica.pool.release(behind.pooled);
+      throw error;
     }
     if (behind && target !== undefined) {
       const { replica, pooled } = behind;
