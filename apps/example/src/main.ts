@@ -5,6 +5,8 @@
  *   pnpm demo                                                   # embedded SQLite, nothing to set up
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm demo
  *   DATABASE_URL=mysql://root@127.0.0.1:3306/test pnpm demo
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
+ *     DATABASE_REPLICA_URLS=postgres://postgres@127.0.0.1:5433/test pnpm demo   # reads on replicas
  *
  * Every step prints what happens and checks the outcome; any failed check makes the exit
  * code non-zero.
@@ -15,6 +17,7 @@ import {
   CheckViolationError,
   FactoryClosedError,
   openSessionFactory,
+  type RouteEvent,
   type SessionFactory,
   UniqueViolationError,
 } from '@sessionfactory/core';
@@ -44,13 +47,17 @@ async function main(): Promise<number> {
   const checks = new Checks();
   // `DATABASE_URL=` (empty) counts as unset, as in most tools: `||`, not `??`.
   const url = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+  const replicas = replicaUrls(process.env.DATABASE_REPLICA_URLS);
   console.log('sessionfactory ledger example');
 
   // 1. One line picks the database: the URL's scheme selects the adapter package.
   checks.step('1. Open the session factory and create the schema');
   let sf: SessionFactory<LedgerDB>;
   try {
-    sf = await openSessionFactory<LedgerDB>(url, { echo: process.env.LEDGER_ECHO === '1' });
+    sf = await openSessionFactory<LedgerDB>(url, {
+      echo: process.env.LEDGER_ECHO === '1',
+      ...(replicas.length > 0 ? { replicas, replicaWaitMs: 1000 } : {}),
+    });
   } catch (error) {
     checks.check('the database answers', false, describeError(error));
     console.log(`\n${checks.summary()}`);
@@ -248,8 +255,67 @@ async function main(): Promise<number> {
     );
   });
 
-  // 8. Pool gauges, then a clean shutdown.
-  await checks.run('8. Pool stats, then close()', async () => {
+  // 8. Read replicas: read-only sessions and sf.db reads go to a replica that has our writes.
+  await checks.run('8. Read replicas (DATABASE_REPLICA_URLS) and read-your-writes', async () => {
+    if (replicas.length === 0) {
+      const server = await sf.session(async (tx) => tx.info.server, { readOnly: true });
+      checks.say('No DATABASE_REPLICA_URLS: every session and query runs on the primary.');
+      checks.say('Set it to a comma-separated list of replica URLs to route reads to them.');
+      checks.check('a read-only session runs on the primary', server === 'primary', server);
+      return;
+    }
+    checks.say(`${replicas.length} replica(s): ${sf.description} is the primary.`);
+    const routes: RouteEvent[] = [];
+    const offRoute = sf.on('route', (event) => routes.push(event));
+    const offHealth = sf.on('replica', ({ server, state, reason }) => checks.say(`${server} is ${state}: ${reason}`));
+    try {
+      let sawOwnWrites = true;
+      const servers = new Map<string, number>();
+      for (let i = 0; i < 3; i++) {
+        await ledger.transfer({ from: BOB, to: ALICE, amount: 1 });
+        const token = sf.consistencyToken();
+        // Straight after the write: a read-only session and an sf.db query must both see it.
+        const { server, transfers } = await sf.session(
+          async (tx) => ({
+            server: tx.info.server,
+            transfers: Number(
+              (
+                await tx
+                  .selectFrom('ledger_transfer')
+                  .select((eb) => eb.fn.countAll().as('n'))
+                  .executeTakeFirstOrThrow()
+              ).n,
+            ),
+          }),
+          { readOnly: true },
+        );
+        servers.set(server, (servers.get(server) ?? 0) + 1);
+        const expected = await sf.session(async () => ledger.transferCount()); // on the primary
+        if (transfers !== expected || (await ledger.transferCount()) !== expected) sawOwnWrites = false;
+        checks.say(
+          `write committed at position ${token}; the next read ran on ${server} and saw ${transfers} transfers`,
+        );
+      }
+      const reasons = routes.filter((r) => r.reason !== 'write').map((r) => `${r.server} (${r.reason})`);
+      checks.say(`Routing decisions for reads: ${[...new Set(reasons)].join(', ')}`);
+      checks.check('every read right after a write saw that write (read-your-writes)', sawOwnWrites);
+      checks.check(
+        'reads ran on a replica',
+        [...servers.keys()].some((server) => server.startsWith('replica:')),
+        [...servers].map(([server, n]) => `${server} x${n}`).join(', '),
+      );
+      checks.check(
+        'writes ran on the primary',
+        routes.some((r) => r.server === 'primary' && r.reason === 'write'),
+      );
+    } finally {
+      offRoute();
+      offHealth();
+    }
+  });
+
+  // 9. Pool gauges, then a clean shutdown.
+  await checks.run('9. Pool stats, then close()', async () => {
     const stats = sf.stats();
     checks.say(
       `Pool: ${stats.open} open, ${stats.idle} idle, ${stats.inUse} in use, ${stats.waiting} waiting; ` +
@@ -269,9 +335,17 @@ async function main(): Promise<number> {
     checks.check('every connection was closed', sf.stats().open === 0, `${sf.stats().open} open`);
   });
 
-  await sf.close(); // idempotent; also covers a step that failed before step 8
+  await sf.close(); // idempotent; also covers a step that failed before step 9
   console.log(`\n${checks.summary()}`);
   return checks.failed === 0 ? 0 : 1;
+}
+
+/** `DATABASE_REPLICA_URLS`: comma-separated replica URLs (blank entries ignored). */
+function replicaUrls(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }
 
 /** Balances after applying `transfers` to `start`, computed in memory. */

@@ -43,7 +43,10 @@ export type {
   FactoryEvents,
   InvalidateEvent,
   QueryEvent,
+  ReplicaHealthEvent,
   RollbackEvent,
+  RouteEvent,
+  ServerName,
 } from './events/event-types.js';
 export { createSessionFactory } from './factory/create-session-factory.js';
 export type { FactoryOptions } from './factory/factory-options.js';
@@ -51,6 +54,7 @@ export { type OpenSessionFactoryOptions, openSessionFactory } from './factory/op
 export type { PingResult, SessionFactory } from './factory/session-factory.js';
 export type { PoolOptions, PoolStats } from './pool/pool-options.js';
 export { type ParamFn, PreparedQuery } from './prepare/prepared-query.js';
+export { isReplicaSafe } from './replicas/read-only-query.js';
 export {
   PROPAGATIONS,
   type Propagation,

@@ -29,6 +29,9 @@ describe('resolveFactoryOptions defaults', () => {
       logParameters: false,
       session: {},
       sync: { poolSize: 1, callTimeoutMs: 30_000 },
+      replicas: [],
+      replicaWaitMs: 1000,
+      maxReplicaLagMs: 30_000,
     });
   });
 
@@ -65,7 +68,7 @@ describe('resolveFactoryOptions rejects bad options with ConfigurationError', ()
 
   it('unknown options, listing the known ones', () => {
     expect(configError({ poolSize: 3 }).message).toBe(
-      'Unknown option poolSize. Known options: pool, echo, logParameters, session, sync.',
+      'Unknown option poolSize. Known options: pool, echo, logParameters, session, sync, replicas, replicaWaitMs, maxReplicaLagMs.',
     );
     expect(configError({ pool: { max: 3 } }).message).toMatch(
       /Unknown option pool\.max\. Known options: pool\.size, pool\.maxOverflow, pool\.timeoutMs/,

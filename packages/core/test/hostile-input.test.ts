@@ -133,7 +133,7 @@ describe('session options: every bad value is a ConfigurationError before any st
   it('options an entry point does not take are refused by name, not ignored', async () => {
     const { sf } = await harness();
     expect((await rejection(sf.begin({ retry: 3 } as never))).message).toBe(
-      'sf.begin(options) takes no retry option. It takes: isolation, readOnly, timeoutMs, signal, propagation.',
+      'sf.begin(options) takes no retry option. It takes: isolation, readOnly, timeoutMs, signal, propagation, after.',
     );
     expect(thrown(() => sf.syncSession(() => 1, { signal: AbortSignal.timeout(50) } as never)).message).toMatch(
       /sf\.syncSession\(fn, options\) takes no signal option/,

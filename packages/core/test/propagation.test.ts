@@ -453,6 +453,7 @@ describe('sf.current()', () => {
           isolation: 'read committed',
           readOnly: false,
           transactional: true,
+          server: 'primary',
         });
         await sf.session(
           async () => {

@@ -194,6 +194,21 @@ const rows: readonly Row[] = [
     },
   },
   {
+    name: '1213 from Galera (certification conflict / brute-force abort) is a retryable deadlock',
+    error: serverError(1213, 'ER_LOCK_DEADLOCK', '40001', 'Deadlock: wsrep aborted transaction'),
+    expected: { code: 'DEADLOCK', originalCode: 1213, originalMessage: 'Deadlock: wsrep aborted transaction' },
+  },
+  {
+    name: '1047 from a Galera node outside the primary component is a connection error',
+    error: serverError(1047, 'ER_UNKNOWN_COM_ERROR', '08S01', 'WSREP has not yet prepared node for application use'),
+    expected: {
+      code: 'CONNECTION',
+      originalCode: 1047,
+      originalMessage: 'WSREP has not yet prepared node for application use',
+      connectionLost: true,
+    },
+  },
+  {
     name: '1205 lock wait timeout',
     error: serverError(1205, 'ER_LOCK_WAIT_TIMEOUT', 'HY000', 'Lock wait timeout exceeded; try restarting transaction'),
     expected: {
@@ -418,6 +433,21 @@ const rows: readonly Row[] = [
       code: 'DEADLOCK',
       originalCode: undefined,
       originalMessage: 'Deadlock found when trying to get lock; try restarting transaction',
+    },
+  },
+  {
+    name: 'message text only: wsrep deadlock',
+    error: new Error('Deadlock: wsrep aborted transaction'),
+    expected: { code: 'DEADLOCK', originalCode: undefined, originalMessage: 'Deadlock: wsrep aborted transaction' },
+  },
+  {
+    name: 'message text only: wsrep node not ready',
+    error: new Error('WSREP has not yet prepared node for application use'),
+    expected: {
+      code: 'CONNECTION',
+      originalCode: undefined,
+      originalMessage: 'WSREP has not yet prepared node for application use',
+      connectionLost: true,
     },
   },
   {

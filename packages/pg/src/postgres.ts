@@ -12,6 +12,7 @@ import type { PostgresConfig } from './postgres-config.js';
 import { PostgresConnection } from './postgres-connection.js';
 import { postgresDialectSql } from './postgres-dialect-sql.js';
 import { postgresKyselyParts } from './postgres-kysely-parts.js';
+import { postgresReplication } from './postgres-replication.js';
 import { resolvePostgresConfig } from './resolve-postgres-config.js';
 
 /**
@@ -76,5 +77,6 @@ export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
         ? cancelPostgresBackend(clientConfig, connection, open)
         : cancelThroughPooler(connection as PostgresConnection),
     classifyError: classifyPostgresError,
+    replication: postgresReplication(urlOrConfig, postgres),
   };
 }

@@ -20,6 +20,8 @@ export interface BeginOptions {
   /** The level the server really runs (from `capabilities.isolation`), or undefined for its default. */
   readonly isolation?: IsolationLevel | undefined;
   readonly readOnly: boolean;
+  /** The session option `after` (a consistency token): used by core's replica routing, never by BEGIN. */
+  readonly after?: string | undefined;
 }
 
 /**
@@ -182,4 +184,62 @@ export interface Adapter {
   readonly workerSpec?: WorkerSpec;
   /** Releases adapter-level resources (not pooled connections, which core closes). */
   close?(): Promise<void>;
+  /** Read replicas (`FactoryOptions.replicas`): how this database reports replication positions. */
+  readonly replication?: ReplicationSupport;
+}
+
+/**
+ * Read-replica support of an adapter, as data plus pure functions: core owns the routing
+ * (replica pools, health, lag, read-your-writes); the adapter says how to read positions.
+ * A position is an opaque string (a Postgres WAL LSN such as `0/3000148`, a MariaDB GTID set
+ * such as `0-1-42,1-2-7`) that only the adapter compares.
+ *
+ * @example
+ * ```ts
+ * const replication: ReplicationSupport = {
+ *   positionSql: 'SELECT pg_current_wal_lsn()::text AS position',
+ *   replicaStatusSql: 'SELECT pg_last_wal_replay_lsn()::text AS position, 0 AS lag_ms',
+ *   isPosition: (token) => /^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i.test(token),
+ *   hasReached: (replayed, target) => lsn(replayed) >= lsn(target),
+ *   combine: (a, b) => (lsn(a) >= lsn(b) ? a : b),
+ *   replicaAdapter: (url) => postgres(url),
+ * }
+ * ```
+ */
+export interface ReplicationSupport {
+  /**
+   * Run on the primary after a write committed (on the same connection): one row whose
+   * `position` column covers that commit (Postgres `pg_current_wal_lsn()`, MariaDB
+   * `@@gtid_binlog_pos`).
+   */
+  readonly positionSql: string;
+  /**
+   * Run on a replica: one row with `position` (what it has replayed; null when unknown) and
+   * `lag_ms` (how far behind the primary it is in milliseconds; 0 when it has replayed all it
+   * received, null when unknown).
+   */
+  readonly replicaStatusSql: string;
+  /**
+   * Reads the status row when its columns are not `position` and `lag_ms` (a `SHOW` statement
+   * cannot alias them: MariaDB's `SHOW SLAVE STATUS` has `Gtid_Slave_Pos` and
+   * `Seconds_Behind_Master`). Undefined values mean unknown.
+   */
+  parseStatus?(row: Readonly<Record<string, unknown>>): {
+    readonly position: string | undefined;
+    readonly lagMs: number | undefined;
+  };
+  /**
+   * Optional server-side wait (MariaDB `MASTER_GTID_WAIT(?, ?)`): a query whose one row has a
+   * truthy `reached` column once the replica replayed `position`, or a falsy one after
+   * `timeoutMs`. Without it core polls `replicaStatusSql`.
+   */
+  waitForPosition?(position: string, timeoutMs: number): CompiledQuery;
+  /** Whether `token` is a well-formed position (tokens come from clients: a cookie, a header). */
+  isPosition(token: string): boolean;
+  /** Whether a replica that replayed `replayed` has every write up to `target`. */
+  hasReached(replayed: string, target: string): boolean;
+  /** One position covering both (the later LSN; the union of two GTID sets). */
+  combine(a: string, b: string): string;
+  /** An adapter of the same kind for a replica given as a URL string in `replicas`. */
+  replicaAdapter(url: string): Adapter;
 }

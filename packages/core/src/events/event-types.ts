@@ -40,6 +40,39 @@ export interface ErrorEvent {
   readonly sessionId?: string | undefined;
 }
 
+/** Where a session or statement runs: the primary, or replica `i` of `FactoryOptions.replicas`. */
+export type ServerName = 'primary' | `replica:${number}`;
+
+/**
+ * One routing decision (factories with `replicas` only): where a read-only session or an
+ * `sf.db` statement outside a session runs, and why.
+ * - `replica`: a healthy replica that has every write the read must see.
+ * - `caught-up`: a replica that had to be waited for (`waitedMs`) until it replayed `position`.
+ * - `write`: a session or statement that may write goes to the primary.
+ * - `behind`: no replica reached `position` within `replicaWaitMs`: the primary serves the read.
+ * - `no-replica`: every replica is down or lagging more than `maxReplicaLagMs`.
+ */
+export interface RouteEvent {
+  readonly server: ServerName;
+  readonly reason: 'replica' | 'caught-up' | 'write' | 'behind' | 'no-replica';
+  /** The position the read had to see (the factory's last write, or the session's `after`). */
+  readonly position?: string | undefined;
+  /** Time spent waiting for a replica to catch up. */
+  readonly waitedMs: number;
+}
+
+/** A replica changed health: `down` (connect or status query failed), `lagging`, or `up` again. */
+export interface ReplicaHealthEvent {
+  readonly server: `replica:${number}`;
+  readonly state: 'up' | 'down' | 'lagging';
+  /** Why (the error message, with any password redacted, or the measured lag). */
+  readonly reason: string;
+  /** Lag measured by the last status check, when known. */
+  readonly lagMs?: number | undefined;
+  /** When it will be tried again (`Date.now()` milliseconds), for `down` and `lagging`. */
+  readonly retryAt?: number | undefined;
+}
+
 /** Event name to payload. */
 export interface FactoryEvents {
   connect: ConnectionEvent;
@@ -50,4 +83,6 @@ export interface FactoryEvents {
   commit: CommitEvent;
   rollback: RollbackEvent;
   error: ErrorEvent;
+  route: RouteEvent;
+  replica: ReplicaHealthEvent;
 }

@@ -15,6 +15,7 @@ import { Pool } from '../pool/pool.js';
 import type { PoolStats } from '../pool/pool-options.js';
 import { type ParamFn, PreparedQuery } from '../prepare/prepared-query.js';
 import { runCompiled } from '../prepare/run-compiled.js';
+import { ReplicaSet } from '../replicas/replica-set.js';
 import { Activity } from '../session/activity.js';
 import type { AmbientContext, EngineContext } from '../session/engine-context.js';
 import { QueryRunner } from '../session/query-runner.js';
@@ -78,6 +79,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   readonly #engine: EngineContext;
   readonly #sessions: SessionEngine;
   readonly #sync: SyncSessionEngine;
+  readonly #replicas: ReplicaSet | undefined;
   #bridge: WorkerBridge | undefined;
   /** Builds `prepare`'s queries (created on first use). */
   #compileOnly: Kysely<DB> | undefined;
@@ -113,11 +115,28 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
       },
       adapter.description,
     );
+    const runner = new QueryRunner(adapter, hub, options.echo, options.logParameters);
+    this.#replicas =
+      options.replicas.length === 0
+        ? undefined
+        : new ReplicaSet(
+            {
+              adapter,
+              primary: this.#pool,
+              hub,
+              runner,
+              pool: options.pool,
+              waitMs: options.replicaWaitMs,
+              maxLagMs: options.maxReplicaLagMs,
+            },
+            options.replicas,
+          );
     this.#engine = {
       adapter,
       pool: this.#pool,
       hub,
-      runner: new QueryRunner(adapter, hub, options.echo, options.logParameters),
+      runner,
+      replicas: this.#replicas,
       ambient: new AsyncLocalStorage<AmbientContext>(),
       activity: new Activity(),
       isClosed: () => this.#closing !== undefined,
@@ -262,6 +281,22 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   }
 
   /**
+   * The position of the last write committed through this factory, as a string (a Postgres WAL
+   * LSN, a MariaDB GTID set), or undefined before the first write or without `replicas`. Hand it
+   * to another process (a cookie, a header) whose read-only session passes it as `after`, and
+   * that read sees the write even when it runs on a replica.
+   *
+   * @example
+   * ```ts
+   * await sf.session((tx) => tx.insertInto('post').values(post).execute())
+   * res.cookie('sfToken', sf.consistencyToken() ?? '')
+   * ```
+   */
+  consistencyToken(): string | undefined {
+    return this.#replicas?.position;
+  }
+
+  /**
    * Checks out a connection, pings it and reports latency and server version.
    *
    * @example
@@ -373,6 +408,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     await this.#pool.destroyAll();
     await closing;
     await this.#bridge?.close();
+    await this.#replicas?.close();
     try {
       await this.#adapter.close?.();
     } catch (error) {

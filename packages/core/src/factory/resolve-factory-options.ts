@@ -15,9 +15,22 @@ export interface ResolvedFactoryOptions {
   readonly logParameters: boolean;
   readonly session: NonNullable<FactoryOptions['session']>;
   readonly sync: { readonly poolSize: number; readonly callTimeoutMs: number };
+  /** Empty without replicas. */
+  readonly replicas: readonly (string | Adapter)[];
+  readonly replicaWaitMs: number;
+  readonly maxReplicaLagMs: number;
 }
 
-const KNOWN_OPTIONS = ['pool', 'echo', 'logParameters', 'session', 'sync'];
+const KNOWN_OPTIONS = [
+  'pool',
+  'echo',
+  'logParameters',
+  'session',
+  'sync',
+  'replicas',
+  'replicaWaitMs',
+  'maxReplicaLagMs',
+];
 const KNOWN_SESSION_DEFAULTS = ['isolation', 'readOnly', 'timeoutMs', 'retry'];
 const KNOWN_RETRY_OPTIONS = ['attempts', 'baseDelayMs', 'maxDelayMs'];
 const KNOWN_SYNC_OPTIONS = ['poolSize', 'callTimeoutMs'];
@@ -27,9 +40,12 @@ const KNOWN_POOL_OPTIONS = ['size', 'maxOverflow', 'timeoutMs', 'recycleMs', 'pr
 const SESSION_ENTRY_POINTS = {
   session: {
     call: 'sf.session(fn, options)',
-    keys: ['isolation', 'readOnly', 'timeoutMs', 'signal', 'retry', 'propagation'],
+    keys: ['isolation', 'readOnly', 'timeoutMs', 'signal', 'retry', 'propagation', 'after'],
   },
-  begin: { call: 'sf.begin(options)', keys: ['isolation', 'readOnly', 'timeoutMs', 'signal', 'propagation'] },
+  begin: {
+    call: 'sf.begin(options)',
+    keys: ['isolation', 'readOnly', 'timeoutMs', 'signal', 'propagation', 'after'],
+  },
   syncSession: { call: 'sf.syncSession(fn, options)', keys: ['isolation', 'readOnly', 'timeoutMs', 'propagation'] },
 } as const;
 
@@ -87,7 +103,15 @@ export function resolveFactoryOptions(adapter: Adapter, options: FactoryOptions 
   rejectNull('sync.callTimeoutMs', sync.callTimeoutMs);
   const callTimeoutMs = sync.callTimeoutMs ?? session.timeoutMs ?? 30_000;
   requireDuration('sync.callTimeoutMs', callTimeoutMs);
+  const replicas = resolveReplicas(options.replicas);
+  for (const key of ['replicaWaitMs', 'maxReplicaLagMs'] as const) {
+    rejectNull(key, options[key]);
+    if (options[key] !== undefined) requireDuration(key, options[key]);
+  }
   return {
+    replicas,
+    replicaWaitMs: (options.replicaWaitMs ?? 1000) as number,
+    maxReplicaLagMs: (options.maxReplicaLagMs ?? 30_000) as number,
     pool: resolvedPool,
     echo: resolveEcho(options.echo),
     logParameters: (options.logParameters ?? false) as boolean,
@@ -128,6 +152,12 @@ export function checkSessionOptions(options: unknown, entry: SessionEntryPoint =
     }
   }
   rejectNull('propagation', options.propagation);
+  rejectNull('after', options.after);
+  if (options.after !== undefined && typeof options.after !== 'string') {
+    throw new ConfigurationError(
+      `Invalid after: ${show(options.after)}. Pass the string sf.consistencyToken() returned, or leave it out.`,
+    );
+  }
   checkSessionFields('', options);
   const { signal } = options;
   if (signal !== undefined && !isAbortSignal(signal)) {
@@ -169,6 +199,25 @@ function checkRetry(prefix: string, retry: unknown): void {
     rejectNull(`${prefix}retry.${key}`, options[key]);
     if (options[key] !== undefined) requireDuration(`retry.${key}`, options[key]);
   }
+}
+
+// Entries are checked for shape here; the replica set checks each against the primary adapter.
+function resolveReplicas(replicas: unknown): readonly (string | Adapter)[] {
+  if (replicas === undefined) return [];
+  if (!Array.isArray(replicas)) {
+    throw new ConfigurationError(
+      `Invalid replicas: ${show(replicas)}. Use an array of replica URLs or adapters, e.g. ['postgres://replica-1/app'].`,
+    );
+  }
+  replicas.forEach((entry, index) => {
+    const adapterLike = typeof entry === 'object' && entry !== null && typeof entry.connect === 'function';
+    if (!(typeof entry === 'string' && entry.trim() !== '') && !adapterLike) {
+      throw new ConfigurationError(
+        `Invalid replicas[${index}]: ${show(entry)}. Use a replica URL string or an adapter such as postgres(url).`,
+      );
+    }
+  });
+  return replicas as readonly (string | Adapter)[];
 }
 
 function isAbortSignal(value: unknown): boolean {

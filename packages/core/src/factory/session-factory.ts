@@ -40,6 +40,11 @@ export interface SessionFactory<DB> extends AsyncDisposable {
   prepare<P = Record<string, never>, O = unknown>(
     build: (db: Kysely<DB>, param: ParamFn<P>) => Compilable<O>,
   ): PreparedQuery<P, O>;
+  /**
+   * The position of the last write committed through this factory (factories with `replicas`),
+   * for the session option `after` in another process; undefined before any write.
+   */
+  consistencyToken(): string | undefined;
   /** The ambient session of this factory, if any. */
   current(): SessionInfo | undefined;
   ping(): Promise<PingResult>;

@@ -2,6 +2,7 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import type { Adapter, DriverConnection } from '../adapter/adapter.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { Pool } from '../pool/pool.js';
+import type { ReplicaSet } from '../replicas/replica-set.js';
 import type { Activity } from './activity.js';
 import type { QueryRunner } from './query-runner.js';
 import type { Scope } from './scope.js';
@@ -12,6 +13,8 @@ export interface EngineContext {
   readonly pool: Pool<DriverConnection>;
   readonly hub: EventHub;
   readonly runner: QueryRunner;
+  /** Read replicas (`FactoryOptions.replicas`); undefined without them, so nothing routes. */
+  readonly replicas?: ReplicaSet | undefined;
   /** Per factory, so two factories never see each other's sessions. */
   readonly ambient: AsyncLocalStorage<AmbientContext>;
   /** Work in flight, drained by `close()`. */

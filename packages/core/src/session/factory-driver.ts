@@ -13,6 +13,7 @@ import {
 } from 'kysely';
 import type { IsolationLevel, KyselyDialectParts } from '../adapter/adapter.js';
 import { PropagationError } from '../errors/error-classes.js';
+import { RoutedConnection } from '../replicas/routed-connection.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import { SessionConnection } from './session-connection.js';
 import type { SessionEngine } from './session-engine.js';
@@ -28,11 +29,13 @@ export class FactoryDriver implements Driver {
   readonly #owner: SessionEngine;
   readonly #close: () => Promise<void>;
   readonly #connectionClass: typeof AutocommitConnection;
+  readonly #routedClass: typeof RoutedConnection;
 
   constructor(owner: SessionEngine, close: () => Promise<void>) {
     this.#owner = owner;
     this.#close = close;
     this.#connectionClass = AutocommitConnection.for(owner);
+    this.#routedClass = RoutedConnection.for(owner);
   }
 
   async init(): Promise<void> {}
@@ -43,9 +46,11 @@ export class FactoryDriver implements Driver {
     const signal = options?.signal;
     // An operation aborted before it started must not even queue for a connection.
     if (signal?.aborted) throw signal.reason;
-    const { activity, pool } = this.#owner.context;
+    const { activity, pool, replicas } = this.#owner.context;
     this.#owner.context.assertOpen();
     activity.enter();
+    // With replicas the connection is picked per statement: a SELECT may run on a replica.
+    if (replicas !== undefined) return new this.#routedClass(this.#owner, replicas, signal);
     try {
       // Pool role hint: an autocommit statement takes and drops any write lock within the call, so
       // it needs no writer slot (a lock held elsewhere is waited for by the adapter, asynchronously).
@@ -61,7 +66,8 @@ export class FactoryDriver implements Driver {
       isolation: settings.isolationLevel as IsolationLevel | undefined,
       readOnly: settings.accessMode === 'read only',
     });
-    await this.#owner.openOn(this.#plain(connection), begin);
+    const plain = connection instanceof RoutedConnection ? await connection.primary() : this.#plain(connection);
+    await this.#owner.openOn(plain, begin);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -93,7 +99,7 @@ export class FactoryDriver implements Driver {
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    if (!(connection instanceof AutocommitConnection)) return;
+    if (!(connection instanceof AutocommitConnection || connection instanceof RoutedConnection)) return;
     try {
       await connection.release();
     } finally {
@@ -120,6 +126,7 @@ export class FactoryDriver implements Driver {
 
   #plain(connection: DatabaseConnection): AutocommitConnection {
     if (connection instanceof AutocommitConnection) return connection;
+    if (connection instanceof RoutedConnection && connection.bound) return connection.bound;
     throw new PropagationError(
       'sf.db.transaction() was called inside a session: the session already is the transaction. Use tx.savepoint(fn) or sf.session(fn, { propagation: "requiresNew" }).',
     );

@@ -41,6 +41,7 @@ export class Scope<C = unknown, S = unknown> {
       isolation: transactional ? tx?.begin.isolation : undefined,
       readOnly: transactional ? (tx?.begin.readOnly ?? false) : false,
       transactional,
+      server: tx?.server ?? 'primary',
     };
     this.session = build(this);
   }

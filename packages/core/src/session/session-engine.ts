@@ -6,6 +6,7 @@ import { SessionFactoryError } from '../errors/session-factory-error.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { PooledConnection } from '../pool/pool.js';
+import { isReplicaSafe } from '../replicas/read-only-query.js';
 import { settleWithin } from '../util/settle-within.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import { Deadline } from './deadline.js';
@@ -32,7 +33,7 @@ export type AsyncScope = Scope<Pooled, SessionKysely<any> | undefined>;
 type AsyncTx = TransactionState<Pooled>;
 
 /** Session defaults from `FactoryOptions.session`. */
-export type SessionDefaults = Omit<SessionOptions, 'signal' | 'propagation'>;
+export type SessionDefaults = Omit<SessionOptions, 'signal' | 'propagation' | 'after'>;
 
 /** How long a cancelled statement (or its cancel) may take to settle before the connection is written off. */
 const SETTLE_AFTER_CANCEL_MS = 5000;
@@ -224,6 +225,9 @@ export class SessionEngine {
         try {
           return await ambient.run({ scope: undefined }, () => fn(db));
         } finally {
+          // Autocommit writes of fn: read-your-writes needs the primary's position after them.
+          const lost = await this.#engine.replicas?.recordAfterWrite(connection.pooled, undefined);
+          if (lost) connection.poison();
           await connection.reset();
           await connection.release();
         }
@@ -268,6 +272,7 @@ export class SessionEngine {
   /** Runs one statement of `scope`: usable check, typed errors, tracking, abort bookkeeping. */
   execute<R>(scope: AsyncScope, query: CompiledQuery): Promise<QueryResult<R>> {
     const tx = scope.tx!;
+    if (this.#engine.replicas !== undefined && !tx.wrote) tx.wrote = !isReplicaSafe(query);
     try {
       scope.assertUsable();
     } catch (error) {
@@ -356,6 +361,7 @@ export class SessionEngine {
    */
   async *stream<R>(scope: AsyncScope, query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
     const tx = scope.tx!;
+    if (this.#engine.replicas !== undefined && !tx.wrote) tx.wrote = !isReplicaSafe(query);
     scope.assertUsable();
     if (tx.deferredBegin !== undefined || tx.beginning !== undefined) await this.#flushBegin(scope);
     const iterator = this.#engine.runner.stream(tx.connection, query, chunkSize, tx.id);
@@ -397,7 +403,8 @@ export class SessionEngine {
   abort(tx: AsyncTx, error: SessionFactoryError): void {
     if (tx.ended || tx.abortReason) return;
     tx.abortReason = error;
-    const { adapter, hub } = this.#engine;
+    const { hub, replicas } = this.#engine;
+    const adapter = replicas === undefined ? this.#engine.adapter : replicas.adapterOf(tx.connection);
     if (tx.pending.size === 0 || !adapter.capabilities.cancel || !adapter.cancel) return;
     tx.cancelling = adapter.cancel(tx.connection.resource).catch((cancelError: unknown) => {
       tx.poison('cancel failed', true);
@@ -418,9 +425,18 @@ export class SessionEngine {
     })();
   }
 
+  /** After a write committed on the primary: its replication position, for read-your-writes. */
+  recordWrite(tx: AsyncTx): Promise<void> | undefined {
+    if (!tx.wrote || tx.begin.readOnly || tx.server !== 'primary') return undefined;
+    return this.#engine.replicas!.recordAfterWrite(tx.connection, tx.id).then((lost) => {
+      if (lost) tx.poison('connection lost while reading the replication position', true);
+    });
+  }
+
   #release(tx: AsyncTx): Promise<void> | undefined {
     this.#live.delete(tx);
-    const { pool } = this.#engine;
+    const { replicas } = this.#engine;
+    const pool = replicas === undefined ? this.#engine.pool : replicas.poolOf(tx.connection);
     if (tx.poisoned) return pool.invalidate(tx.connection, tx.poisoned);
     pool.release(tx.connection);
     return undefined;
@@ -439,6 +455,7 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   readonly #connection: Pooled | undefined;
   /** BEGIN may wait for the session's first statement and travel with it (one round trip less). */
   readonly #deferBegin: boolean;
+  readonly committed: ((tx: AsyncTx) => unknown) | undefined;
 
   constructor(
     owner: SessionEngine,
@@ -454,6 +471,7 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
     this.#finish = finish;
     this.#deferBegin = deferBegin;
     this.#connection = connection;
+    this.committed = owner.context.replicas === undefined ? undefined : (tx) => owner.recordWrite(tx);
   }
 
   /** The same I/O whose `acquire` hands out `connection` (Kysely's transactions bring their own). */
@@ -472,6 +490,12 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   acquire(deadline: DeadlineLike, begin?: BeginOptions): Pooled | Promise<Pooled> {
     if (this.#connection) return this.#connection;
     const { armed, signal } = deadline as Deadline;
+    const replicas = this.#engine.replicas;
+    if (replicas !== undefined) {
+      // Read-only sessions go to a replica that has the writes they must see; the rest to the primary.
+      const abort = armed ? signal : undefined;
+      return begin?.readOnly ? replicas.acquireRead(begin.after, abort) : replicas.acquirePrimary(abort);
+    }
     // Pool role hint: read-only transactions may run beside the writer (SQLite's one writer slot).
     return this.#engine.pool.acquire({
       signal: armed ? signal : undefined,
@@ -548,7 +572,10 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   }
 
   newTransaction(connection: Pooled, begin: BeginOptions): AsyncTx {
-    return new TransactionState(this.#engine.nextSessionId(), connection, begin);
+    const tx = new TransactionState(this.#engine.nextSessionId(), connection, begin);
+    const replicas = this.#engine.replicas;
+    if (replicas !== undefined) tx.server = replicas.serverOf(connection);
+    return tx;
   }
 }
 

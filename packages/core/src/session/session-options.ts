@@ -1,4 +1,5 @@
 import type { IsolationLevel } from '../adapter/adapter.js';
+import type { ServerName } from '../events/event-types.js';
 
 /**
  * How a scope relates to a session already open around it (Spring's propagation modes).
@@ -44,6 +45,18 @@ export interface SessionOptions {
   /** `number` = attempts. */
   readonly retry?: number | RetryOptions;
   readonly propagation?: Propagation;
+  /**
+   * A consistency token from `sf.consistencyToken()` (possibly of another process): a read-only
+   * session runs on a replica that has replayed every write up to it, or waits for one up to
+   * `replicaWaitMs`, else on the primary. Ignored without `replicas` (the primary has every write).
+   *
+   * @example
+   * ```ts
+   * const token = req.cookies.sfToken // set from sf.consistencyToken() after the write
+   * await sf.session((tx) => tx.selectFrom('post').selectAll().execute(), { readOnly: true, after: token })
+   * ```
+   */
+  readonly after?: string;
 }
 
 /** What `tx.info` and `sf.current()` report about a session. */
@@ -57,4 +70,6 @@ export interface SessionInfo {
   readonly readOnly: boolean;
   /** False inside `supports`/`notSupported`/`never` scopes that run without a transaction. */
   readonly transactional: boolean;
+  /** Where the session runs: `'primary'`, or `'replica:<index>'` for a read-only session routed to a replica. */
+  readonly server: ServerName;
 }

@@ -67,6 +67,8 @@ export interface TransactionIo<C, S> {
   untransacted(): Scope<C, S> | Promise<Scope<C, S>>;
   endUntransacted(scope: Scope<C, S>): unknown;
   newTransaction(connection: C, begin: BeginOptions): TransactionState<C>;
+  /** After COMMIT succeeded (factories with replicas): records the write's replication position. */
+  readonly committed?: ((tx: TransactionState<C>) => unknown) | undefined;
 }
 
 /** What `run` decided to do with a scope, given the propagation and the ambient session. */
@@ -128,6 +130,11 @@ export function planPropagation(
   }
 }
 
+/** Whether `error` says the server itself rolled the transaction back (deadlock, serialization failure). */
+function endedByServer(error: unknown): error is SessionFactoryError {
+  return error instanceof SessionFactoryError && TRANSACTION_ENDING.has(error.code);
+}
+
 /**
  * Records what a failed statement did to its transaction: a lost connection poisons it and
  * ends it; a deadlock, serialization failure or timeout ended it on the server, so nothing
@@ -139,10 +146,7 @@ export function statementFailed(tx: TransactionState<unknown>, error: unknown, e
   if (isConnectionLost(error, engine.adapter)) {
     tx.poison('connection lost during a statement', true);
     if (error instanceof SessionFactoryError) tx.abortReason ??= error;
-  } else if (
-    error instanceof TransactionTimeoutError ||
-    (error instanceof SessionFactoryError && TRANSACTION_ENDING.has(error.code))
-  ) {
+  } else if (error instanceof TransactionTimeoutError || endedByServer(error)) {
     tx.abortReason ??= error;
   }
   return aborted ?? error;
@@ -161,12 +165,18 @@ export class TransactionRules {
   }
 
   /** What BEGIN will say, validated against the adapter's capabilities. */
-  beginOptions(options: Pick<SessionOptions, 'isolation' | 'readOnly'>): BeginOptions {
+  beginOptions(options: Pick<SessionOptions, 'isolation' | 'readOnly' | 'after'>): BeginOptions {
     const { capabilities, dialect } = this.#engine.adapter;
     if (options.readOnly && !capabilities.readOnly) {
       throw new UnsupportedFeatureError(`The ${dialect} adapter cannot enforce read-only sessions.`);
     }
-    return { isolation: resolveIsolation(capabilities, options.isolation), readOnly: options.readOnly === true };
+    const after = options.after;
+    if (after !== undefined) this.#engine.replicas?.checkToken(after);
+    return {
+      isolation: resolveIsolation(capabilities, options.isolation),
+      readOnly: options.readOnly === true,
+      after,
+    };
   }
 
   /** Runs a scope as `plan` decided. `options` are already merged with the factory defaults. */
@@ -295,6 +305,7 @@ export class TransactionRules {
       yield io.hooks(root.rollbackHooks, 'onRollback', tx.id);
       throw error;
     }
+    if (io.committed !== undefined) yield io.committed(tx);
     yield* this.#afterEnd(io, tx);
     yield* this.#finish(io, tx);
     hub.emit('commit', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt });
@@ -304,7 +315,8 @@ export class TransactionRules {
   /**
    * ROLLBACK after `cause`, which is returned, never replaced (a ROLLBACK failure is attached
    * to it). Waits for a cancelled statement first; skips ROLLBACK when the connection is lost
-   * or the server already ended the transaction. Idempotent.
+   * or the server already ended the transaction; a ROLLBACK refused with a deadlock or
+   * serialization failure (the server aborted the transaction itself) counts as done. Idempotent.
    */
   *rollback<C, S, E>(io: TransactionIo<C, S>, root: Scope<C, S>, cause: E): Step<E> {
     const tx = root.tx!;
@@ -317,8 +329,12 @@ export class TransactionRules {
       try {
         if (io.inTransaction(tx) !== false) yield io.control(tx, 'end', [adapter.sql.rollback]);
       } catch (error) {
-        attachSuppressed(cause, error);
-        tx.poison('ROLLBACK failed', isConnectionLost(error, adapter));
+        // A ROLLBACK refused because the server already aborted the transaction (Galera
+        // answers 1213 to any statement after a brute-force abort) did its job: rolled back.
+        if (!endedByServer(error) || io.inTransaction(tx) === true) {
+          attachSuppressed(cause, error);
+          tx.poison('ROLLBACK failed', isConnectionLost(error, adapter));
+        }
       }
       if (!tx.poisoned) yield* this.#afterEnd(io, tx);
     }

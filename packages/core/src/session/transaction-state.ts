@@ -1,6 +1,7 @@
 import type { BeginOptions } from '../adapter/adapter.js';
 import { SessionClosedError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
+import type { ServerName } from '../events/event-types.js';
 
 /**
  * One physical transaction on one connection: what every scope joined to it shares. The
@@ -13,6 +14,10 @@ export class TransactionState<C = unknown> {
   readonly connection: C;
   readonly begin: BeginOptions;
   readonly startedAt = performance.now();
+  /** Where the transaction runs (`tx.info.server`): set by the executor when the factory has replicas. */
+  server: ServerName = 'primary';
+  /** It ran a statement that may write (factories with replicas): its commit records the position. */
+  wrote = false;
   /** The session is over: any further use of its `tx` throws `SessionClosedError`. */
   ended = false;
   /** Why the transaction can no longer commit (deadline, cancel, a statement that ended it). */

@@ -198,6 +198,8 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
   }
 
   finish(tx: SyncTx): void {
+    // A sync scope cannot await the primary's position: the next replica read fetches it first.
+    if (!tx.begin.readOnly) this.#engine.replicas?.positionLost();
     if (tx.poisoned) tx.connection.destroy();
     else tx.connection.release();
   }

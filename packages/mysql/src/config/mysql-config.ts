@@ -44,4 +44,27 @@ export interface MysqlConfig extends ServerConnectionConfig<SslOptions, MysqlDri
    * (`mysql://root@%2Frun%2Fmysqld%2Fmysqld.sock/shop`).
    */
   readonly socketPath?: string | undefined;
+  /**
+   * Galera read-your-writes: sets `wsrep_sync_wait` (a bitmask 0-15; 1 = reads wait until the
+   * node has applied every write the cluster committed before them) on every connection, again
+   * after each reset. URL form: `?wsrepSyncWait=1`. Only for Galera nodes: other servers refuse
+   * the variable and connecting fails. Unset: the server's setting (0 by default).
+   *
+   * @example
+   * ```ts
+   * mysql({ url: 'mysql://app@node1,node2,node3/shop', wsrepSyncWait: 1 })
+   * ```
+   */
+  readonly wsrepSyncWait?: number | undefined;
+  /**
+   * The server family, for the replication SQL of read replicas (`replicas` factory option):
+   * `'mariadb'` (default; GTID lists, `MASTER_GTID_WAIT`) or `'mysql'` (MySQL 8 GTID sets,
+   * `WAIT_FOR_EXECUTED_GTID_SET`). URL form: `?flavor=mysql`. A `mariadb://` URL is always MariaDB.
+   *
+   * @example
+   * ```ts
+   * mysql({ url: 'mysql://app@primary/shop', flavor: 'mysql' })
+   * ```
+   */
+  readonly flavor?: 'mariadb' | 'mysql' | undefined;
 }

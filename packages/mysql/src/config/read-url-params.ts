@@ -27,6 +27,8 @@ export const MYSQL_URL_PARAMETERS = [
   'connectTimeout',
   'socketPath',
   'socket',
+  'wsrepSyncWait',
+  'flavor',
 ] as const;
 
 type SslSetting = boolean | 'prefer' | SslOptions;
@@ -47,13 +49,15 @@ const SSL_ACCEPT: Readonly<Record<string, boolean>> = { strict: true, accept_inv
  * object of TLS options (`ssl={"rejectUnauthorized":true}`); `ssl-mode` (or `sslmode`, any case)
  * is `DISABLED`, `PREFERRED` (TLS if the server offers it), `REQUIRED`, `VERIFY_CA` or
  * `VERIFY_IDENTITY`; `sslaccept=strict|accept_invalid_certs` sets certificate verification;
- * `charset`, `timezone`, `connectTimeoutMs` (or `connectTimeout`, ms) and `socketPath` (or
- * `socket`). They are checked again as options afterwards.
+ * `charset`, `timezone`, `connectTimeoutMs` (or `connectTimeout`, ms), `socketPath` (or
+ * `socket`), `wsrepSyncWait` (Galera) and `flavor` (`mariadb` or `mysql`). They are checked
+ * again as options afterwards.
  *
  * @example
  * ```ts
  * readMysqlUrlParams({ 'ssl-mode': 'REQUIRED', connectTimeoutMs: '5000' })
- * // { ssl: true, charset: undefined, timezone: undefined, connectTimeoutMs: 5000, socketPath: undefined }
+ * // { ssl: true, charset: undefined, timezone: undefined, connectTimeoutMs: 5000,
+ * //   socketPath: undefined, flavor: undefined, wsrepSyncWait: undefined }
  * readMysqlUrlParams({ ssl: '{"rejectUnauthorized":true}' }).ssl // { rejectUnauthorized: true }
  * ```
  */
@@ -71,6 +75,11 @@ export function readMysqlUrlParams(params: Readonly<Record<string, string>>) {
         ? undefined
         : parseWholeNumberParameter('mysql', connectTimeout.name, connectTimeout.value, 'milliseconds'),
     socketPath: socketPath?.value,
+    flavor: params.flavor,
+    wsrepSyncWait:
+      params.wsrepSyncWait === undefined
+        ? undefined
+        : parseWholeNumberParameter('mysql', 'wsrepSyncWait', params.wsrepSyncWait, 'wsrep_sync_wait bits (0-15)'),
   };
 }
 

@@ -10,36 +10,50 @@ import { toQueryResult } from './to-query-result.js';
  */
 export class MysqlDriverConnection implements DriverConnection {
   readonly #raw: Connection;
+  readonly #options: Readonly<ConnectionOptions>;
+  readonly #setup: readonly CompiledQuery[];
   #broken = false;
   #running = 0;
 
-  private constructor(raw: Connection) {
+  private constructor(raw: Connection, options: Readonly<ConnectionOptions>, setup: readonly CompiledQuery[]) {
     this.#raw = raw;
+    this.#options = options;
+    this.#setup = setup;
     watchConnectionLoss(raw, () => {
       this.#broken = true;
     });
   }
 
   /**
-   * Opens one connection and waits for the handshake; rejects with mysql2's error.
+   * Opens one connection, waits for the handshake and runs `setup` (session settings such as
+   * `wsrep_sync_wait`, run again after each reset); rejects with mysql2's error.
    *
    * @example
    * ```ts
    * const connection = await MysqlDriverConnection.open({ host: '127.0.0.1', user: 'root' })
    * ```
    */
-  static async open(options: Readonly<ConnectionOptions>): Promise<MysqlDriverConnection> {
+  static async open(
+    options: Readonly<ConnectionOptions>,
+    setup: readonly CompiledQuery[] = [],
+  ): Promise<MysqlDriverConnection> {
     // mysql2 writes defaults into the `ssl` object it is given: hand each connection its own.
     const ssl = typeof options.ssl === 'object' ? { ...options.ssl } : options.ssl;
     const raw = mysql2.createConnection({ ...options, ...(ssl === undefined ? {} : { ssl }) });
-    const connection = new MysqlDriverConnection(raw);
+    const connection = new MysqlDriverConnection(raw, options, setup);
     try {
       await new Promise<void>((resolve, reject) => raw.connect((error) => (error ? reject(error) : resolve())));
+      await connection.#runSetup();
     } catch (error) {
       raw.destroy();
       throw error;
     }
     return connection;
+  }
+
+  /** The options this connection was opened with (its host, for a cancel sent to the same server). */
+  get options(): Readonly<ConnectionOptions> {
+    return this.#options;
   }
 
   /** The server's thread id: `KILL QUERY <serverId>` cancels what this connection runs. */
@@ -101,10 +115,11 @@ export class MysqlDriverConnection implements DriverConnection {
 
   /**
    * COM_RESET_CONNECTION: session variables, temporary tables, user locks and prepared
-   * statements back to a fresh connection's, without re-authenticating.
+   * statements back to a fresh connection's, without re-authenticating; then the setup
+   * statements again (the configured session settings are part of a fresh connection).
    */
-  reset(): Promise<void> {
-    return new Promise((resolve, reject) => {
+  async reset(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
       this.#raw.reset((error) => {
         if (error) {
           this.#noteFailure(error as { fatal?: boolean });
@@ -114,6 +129,11 @@ export class MysqlDriverConnection implements DriverConnection {
         }
       });
     });
+    await this.#runSetup();
+  }
+
+  async #runSetup(): Promise<void> {
+    for (const statement of this.#setup) await this.execute(statement);
   }
 
   ping(): Promise<void> {

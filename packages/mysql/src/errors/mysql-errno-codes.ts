@@ -15,7 +15,10 @@ export const MYSQL_ERRNO_CODES: ReadonlyMap<number, ErrorCode> = new Map<number,
   [3819, 'CHECK_VIOLATION'], // MySQL ER_CHECK_CONSTRAINT_VIOLATED
   [4025, 'CHECK_VIOLATION'], // MariaDB ER_CONSTRAINT_FAILED
   [1020, 'SERIALIZATION_FAILURE'], // MariaDB ER_CHECKREAD (innodb_snapshot_isolation=ON)
-  [1213, 'DEADLOCK'], // ER_LOCK_DEADLOCK
+  // ER_LOCK_DEADLOCK; on Galera also a certification conflict or a brute-force abort by a
+  // replicated write ("Deadlock: wsrep aborted transaction"), at any statement or at COMMIT. The
+  // server rolled the transaction back in every case, so it is retryable and never ambiguous.
+  [1213, 'DEADLOCK'],
   [1205, 'LOCK_TIMEOUT'], // ER_LOCK_WAIT_TIMEOUT
   [3024, 'STATEMENT_TIMEOUT'], // MySQL ER_QUERY_TIMEOUT (max_execution_time)
   [1969, 'STATEMENT_TIMEOUT'], // MariaDB ER_STATEMENT_TIMEOUT (max_statement_time)
@@ -30,6 +33,10 @@ export const MYSQL_ERRNO_CODES: ReadonlyMap<number, ErrorCode> = new Map<number,
   [1040, 'CONNECTION'], // ER_CON_COUNT_ERROR (too many connections)
   [1053, 'CONNECTION'], // ER_SERVER_SHUTDOWN
   [1927, 'CONNECTION'], // MariaDB ER_CONNECTION_KILLED
+  // ER_UNKNOWN_COM_ERROR; Galera answers it (SQLSTATE 08S01) on a node that is not a synced
+  // member of the primary component ("WSREP has not yet prepared node for application use"):
+  // the node is unusable, so its connection is dropped and a multi-host URL moves on.
+  [1047, 'CONNECTION'],
   [2006, 'CONNECTION'], // CR_SERVER_GONE_ERROR
   [2013, 'CONNECTION'], // CR_SERVER_LOST
 ]);
