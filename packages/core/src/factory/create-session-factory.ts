@@ -5,6 +5,7 @@ import {
   ConfigurationError,
   FactoryClosedError,
   PoolTimeoutError,
+  PropagationError,
   UnsupportedFeatureError,
 } from '../errors/error-classes.js';
 import { redactPassword } from '../errors/redact.js';
@@ -22,12 +23,14 @@ import { SessionEngine } from '../session/session-engine.js';
 import type { SessionInfo, SessionOptions } from '../session/session-options.js';
 import type { ManagedSession, Session, SyncSession } from '../session/session-types.js';
 import { createCompileOnlyKysely } from '../sync/compile-only-kysely.js';
+import { BorrowedSyncConnection } from '../sync/borrowed-sync-connection.js';
 import { NativeSyncConnection } from '../sync/native-sync-connection.js';
 import type { SyncConnection } from '../sync/sync-connection.js';
-import { SyncSessionEngine } from '../sync/sync-session-engine.js';
+import { type SyncScope, SyncSessionEngine } from '../sync/sync-session-engine.js';
 import { WorkerBridge } from '../sync/worker-bridge.js';
 import { settleWithin } from '../util/settle-within.js';
 import type { FactoryOptions } from './factory-options.js';
+import { ROLLBACK_SUPPORT, type RollbackSupport, type TestTransaction } from './rollback-support.js';
 import {
   checkSessionOptions,
   closeOptionsProblem,
@@ -86,6 +89,8 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   #compileOnly: Kysely<DB> | undefined;
   #closing: Promise<void> | undefined;
   #sessionCounter = 0;
+  /** For `withRollback` (`@sessionfactory/core/testing`). */
+  readonly [ROLLBACK_SUPPORT]: RollbackSupport = { open: () => this.#openTestTransaction() };
 
   constructor(adapter: Adapter, options: ResolvedFactoryOptions) {
     this.#adapter = adapter;
@@ -381,6 +386,61 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     } catch (error) {
       this.#hub.emit('error', { phase: 'close', error });
     }
+  }
+
+  async #openTestTransaction(): Promise<TestTransaction> {
+    const sessions = this.#sessions;
+    const root = await sessions.openTestTransaction();
+    this.#sync.outerTestScope ??= () => this.#syncTestScope();
+    let settle!: () => void;
+    void this.#engine.activity.track(
+      new Promise<void>((resolve) => {
+        settle = resolve;
+      }),
+    );
+    let ending: Promise<void> | undefined;
+    return {
+      run: (fn) => this.#engine.ambient.run({ scope: root }, fn),
+      enterSlot: () => {
+        const held = sessions.testSlot;
+        if (held?.live) {
+          throw new PropagationError(
+            `rollbackEachTest: test transaction ${held.info.id} of this factory is still open. Call rollback() (afterEach) before the next begin(); for tests that run concurrently use withRollback(sf, fn).`,
+          );
+        }
+        sessions.testSlot = root;
+      },
+      rollback: () => {
+        ending ??= (async () => {
+          if (sessions.testSlot === root) sessions.testSlot = undefined;
+          try {
+            await sessions.endTestTransaction(root);
+          } finally {
+            if (sessions.testTransactions === 0) this.#sync.outerTestScope = undefined;
+            settle();
+          }
+        })();
+        return ending;
+      },
+    };
+  }
+
+  /** A sync session started inside `withRollback` runs on the test transaction's connection. */
+  #syncTestScope(): SyncScope | undefined {
+    const outer = this.#sessions.ambientScope();
+    if (!outer?.tx!.testTransaction) return undefined;
+    const tx = outer.tx;
+    if (this.#adapter.capabilities.sync !== 'native') {
+      throw new UnsupportedFeatureError(
+        `sf.syncSession() inside withRollback is not supported by the ${this.#adapter.dialect} adapter: its sync sessions run on the worker thread's own connections, which cannot join the test's transaction, so their writes would survive the rollback. Test sync code on SQLite, or run it outside withRollback and clean up after it.`,
+      );
+    }
+    if (tx.pending.size > 0) {
+      throw new PropagationError(
+        `sf.syncSession() inside withRollback started while a statement of test transaction ${tx.id} is still running on the same connection: await it first.`,
+      );
+    }
+    return this.#sync.scopeInTestTransaction(new BorrowedSyncConnection(this.#pool, tx), tx.begin);
   }
 
   #acquireSync(readOnly: boolean): SyncConnection {

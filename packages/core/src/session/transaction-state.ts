@@ -27,6 +27,8 @@ export class TransactionState<C = unknown> {
   readonly streams = new Set<() => unknown>();
   /** A cancel sent for this transaction's statement: the connection is not reused before it settles. */
   cancelling: Promise<void> | undefined;
+  /** The outer transaction of `withRollback`: scopes inside it become savepoints (see `planPropagation`). */
+  testTransaction = false;
   #savepoints = 0;
 
   constructor(id: string, connection: C, begin: BeginOptions) {
