@@ -90,7 +90,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   #closing: Promise<void> | undefined;
   #sessionCounter = 0;
   /** For `withRollback` (`@sessionfactory/core/testing`). */
-  readonly [ROLLBACK_SUPPORT]: RollbackSupport = { open: () => this.#openTestTransaction() };
+  readonly [ROLLBACK_SUPPORT]: RollbackSupport = { open: (slot) => this.#openTestTransaction(slot) };
 
   constructor(adapter: Adapter, options: ResolvedFactoryOptions) {
     this.#adapter = adapter;
@@ -388,9 +388,16 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     }
   }
 
-  async #openTestTransaction(): Promise<TestTransaction> {
+  async #openTestTransaction(slot: boolean): Promise<TestTransaction> {
     const sessions = this.#sessions;
+    const held = sessions.testSlot;
+    if (slot && held?.live) {
+      throw new PropagationError(
+        `rollbackEachTest: test transaction ${held.info.id} of this factory is still open. Call rollback() (afterEach) before the next begin(); for tests that run concurrently use withRollback(sf, fn).`,
+      );
+    }
     const root = await sessions.openTestTransaction();
+    if (slot) sessions.testSlot = root;
     this.#sync.outerTestScope ??= () => this.#syncTestScope();
     let settle!: () => void;
     void this.#engine.activity.track(
@@ -401,15 +408,6 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     let ending: Promise<void> | undefined;
     return {
       run: (fn) => this.#engine.ambient.run({ scope: root }, fn),
-      enterSlot: () => {
-        const held = sessions.testSlot;
-        if (held?.live) {
-          throw new PropagationError(
-            `rollbackEachTest: test transaction ${held.info.id} of this factory is still open. Call rollback() (afterEach) before the next begin(); for tests that run concurrently use withRollback(sf, fn).`,
-          );
-        }
-        sessions.testSlot = root;
-      },
       rollback: () => {
         ending ??= (async () => {
           if (sessions.testSlot === root) sessions.testSlot = undefined;

@@ -6,16 +6,18 @@ export const ROLLBACK_SUPPORT: unique symbol = Symbol.for('sessionfactory.rollba
 
 /** What a factory offers `withRollback`. */
 export interface RollbackSupport {
-  /** BEGIN of a test transaction on a connection of its own. */
-  open(): Promise<TestTransaction>;
+  /**
+   * BEGIN of a test transaction on a connection of its own. With `slot`, it becomes the
+   * factory's ambient scope wherever no AsyncLocalStorage context is set (`rollbackEachTest`);
+   * `PropagationError` (before any BEGIN) while another one holds the slot.
+   */
+  open(slot: boolean): Promise<TestTransaction>;
 }
 
 /** One open test transaction. */
 export interface TestTransaction {
   /** Runs `fn` with the test transaction as the factory's ambient scope. */
   run<T>(fn: () => T): T;
-  /** Makes it the ambient scope wherever no AsyncLocalStorage context is set (`rollbackEachTest`). */
-  enterSlot(): void;
   /** ROLLBACK; the connection goes back to the pool. Idempotent. */
   rollback(): Promise<void>;
 }

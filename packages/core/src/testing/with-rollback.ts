@@ -33,7 +33,7 @@ function supportOf(sf: SessionFactory<any>, caller: string): RollbackSupport {
  */
 export async function withRollback<T>(sf: SessionFactory<any>, fn: () => Promise<T> | T): Promise<T> {
   if (typeof fn !== 'function') throw new TypeError('withRollback(sf, fn): fn must be a function () => Promise');
-  const test = await supportOf(sf, 'withRollback(sf, fn)').open();
+  const test = await supportOf(sf, 'withRollback(sf, fn)').open(false);
   try {
     return await test.run(fn);
   } finally {
@@ -94,14 +94,7 @@ export function rollbackEachTest(sf: SessionFactory<any>): RollbackEachTest {
           'rollbackEachTest: begin() was called twice without rollback(). Call rollback() in afterEach.',
         );
       }
-      const test = await support.open();
-      try {
-        test.enterSlot();
-      } catch (error) {
-        await test.rollback();
-        throw error;
-      }
-      open = test;
+      open = await support.open(true);
     },
     async rollback() {
       const test = open;
