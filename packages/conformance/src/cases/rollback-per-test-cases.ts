@@ -297,14 +297,15 @@ export function registerRollbackPerTestCases(ctx: SuiteContext): void {
   );
 
   const syncSkip = skip ?? (ctx.capabilities.sync === false ? 'capabilities.sync is false' : undefined);
-  if (ctx.capabilities.sync === 'native') {
-    ctx.test(
-      'withRollback: syncSession runs on the test transaction (native sync)',
-      async () => {
-        const sf = await ctx.open();
-        const observer = ctx.observer(sf);
-        const trace: string[] = [];
-        await withRollback(sf, async () => {
+  ctx.test(
+    'withRollback(sf, fn, { sync: true }): syncSession runs on the test transaction',
+    async () => {
+      const sf = await ctx.open();
+      const observer = ctx.observer(sf);
+      const trace: string[] = [];
+      await withRollback(
+        sf,
+        async () => {
           await createAccount(sf, ALICE);
           const ids = sf.syncSession((tx) => {
             tx.run(tx.db.insertInto('account').values(BOB));
@@ -327,41 +328,49 @@ export function registerRollbackPerTestCases(ctx: SuiteContext): void {
             });
           });
           expect(await accountIds(sf.db)).toEqual([1, 2, 4]);
-        });
-        expect(await accountIds(observer.db)).toEqual([]);
-        // Outside withRollback a sync session is its own transaction again.
-        sf.syncSession((tx) => {
-          tx.run(tx.db.insertInto('account').values(CAROL));
-        });
-        expect(await accountIds(observer.db)).toEqual([3]);
-        expect(sf.stats().inUse).toBe(0);
-      },
-      { skip: syncSkip },
-    );
-  } else {
-    ctx.test(
-      'withRollback: syncSession through the worker refuses with UnsupportedFeatureError',
-      async () => {
-        const sf = await ctx.open();
-        const observer = ctx.observer(sf);
-        await withRollback(sf, async () => {
-          let error: unknown;
-          try {
-            sf.syncSession((tx) => {
-              tx.run(tx.db.insertInto('account').values(ALICE));
-            });
-          } catch (thrown) {
-            error = thrown;
-          }
+          if (ctx.shared) expect(await accountIds(observer.db)).toEqual([]);
+        },
+        { sync: true },
+      );
+      expect(await accountIds(observer.db)).toEqual([]);
+      // Outside withRollback a sync session is its own transaction again.
+      sf.syncSession((tx) => {
+        tx.run(tx.db.insertInto('account').values(CAROL));
+      });
+      expect(await accountIds(observer.db)).toEqual([3]);
+      expect(sf.stats().inUse).toBe(0);
+    },
+    { skip: syncSkip },
+  );
+
+  ctx.test(
+    'withRollback without { sync: true }: syncSession joins natively, or refuses with UnsupportedFeatureError',
+    async () => {
+      const sf = await ctx.open();
+      const observer = ctx.observer(sf);
+      await withRollback(sf, async () => {
+        let error: unknown;
+        try {
+          sf.syncSession((tx) => {
+            tx.run(tx.db.insertInto('account').values(ALICE));
+          });
+        } catch (thrown) {
+          error = thrown;
+        }
+        if (ctx.capabilities.sync === 'native') {
+          expect(error).toBeUndefined();
+          expect(await accountIds(sf.db)).toEqual([1]);
+        } else {
           expect(error).toBeInstanceOf(UnsupportedFeatureError);
-          expect((error as Error).message).toMatch(/withRollback.*worker thread/);
-        });
-        expect(await accountIds(observer.db)).toEqual([]);
-        expect(sf.stats().inUse).toBe(0);
-      },
-      { skip: syncSkip },
-    );
-  }
+          expect((error as Error).message).toMatch(/withRollback\(sf, fn, \{ sync: true \}\)/);
+          expect(await accountIds(sf.db)).toEqual([]);
+        }
+      });
+      expect(await accountIds(observer.db)).toEqual([]);
+      expect(sf.stats().inUse).toBe(0);
+    },
+    { skip: syncSkip },
+  );
 
   describe('rollbackEachTest in beforeEach/afterEach', () => {
     let sf: SF;

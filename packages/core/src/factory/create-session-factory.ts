@@ -12,7 +12,7 @@ import { redactPassword } from '../errors/redact.js';
 import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import { EventHub } from '../events/event-hub.js';
 import type { FactoryEvents } from '../events/event-types.js';
-import { Pool } from '../pool/pool.js';
+import { Pool, type PooledConnection } from '../pool/pool.js';
 import type { PoolStats } from '../pool/pool-options.js';
 import { type ParamFn, PreparedQuery } from '../prepare/prepared-query.js';
 import { runCompiled } from '../prepare/run-compiled.js';
@@ -20,10 +20,12 @@ import { Activity } from '../session/activity.js';
 import type { AmbientContext, EngineContext } from '../session/engine-context.js';
 import { QueryRunner } from '../session/query-runner.js';
 import { SessionEngine } from '../session/session-engine.js';
+import type { TransactionState } from '../session/transaction-state.js';
 import type { SessionInfo, SessionOptions } from '../session/session-options.js';
 import type { ManagedSession, Session, SyncSession } from '../session/session-types.js';
 import { createCompileOnlyKysely } from '../sync/compile-only-kysely.js';
 import { BorrowedSyncConnection } from '../sync/borrowed-sync-connection.js';
+import { WorkerTestConnection } from '../sync/worker-test-connection.js';
 import { NativeSyncConnection } from '../sync/native-sync-connection.js';
 import type { SyncConnection } from '../sync/sync-connection.js';
 import { type SyncScope, SyncSessionEngine } from '../sync/sync-session-engine.js';
@@ -90,7 +92,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   #closing: Promise<void> | undefined;
   #sessionCounter = 0;
   /** For `withRollback` (`@sessionfactory/core/testing`). */
-  readonly [ROLLBACK_SUPPORT]: RollbackSupport = { open: (slot) => this.#openTestTransaction(slot) };
+  readonly [ROLLBACK_SUPPORT]: RollbackSupport = {
+    open: (slot, sync) => this.#openTestTransaction(slot, sync),
+  };
 
   constructor(adapter: Adapter, options: ResolvedFactoryOptions) {
     this.#adapter = adapter;
@@ -388,7 +392,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     }
   }
 
-  async #openTestTransaction(slot: boolean): Promise<TestTransaction> {
+  async #openTestTransaction(slot: boolean, sync: boolean): Promise<TestTransaction> {
     const sessions = this.#sessions;
     const held = sessions.testSlot;
     if (slot && held?.live) {
@@ -396,7 +400,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
         `rollbackEachTest: test transaction ${held.info.id} of this factory is still open. Call rollback() (afterEach) before the next begin(); for tests that run concurrently use withRollback(sf, fn).`,
       );
     }
-    const root = await sessions.openTestTransaction();
+    const root = await sessions.openTestTransaction(sync ? this.#workerTestConnection() : undefined);
     if (slot) sessions.testSlot = root;
     this.#sync.outerTestScope ??= () => this.#syncTestScope();
     let settle!: () => void;
@@ -423,14 +427,36 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     };
   }
 
+  /**
+   * `withRollback(sf, fn, { sync: true })` on a worker adapter: the test's transaction on a
+   * sync worker connection, so sync sessions can join it (undefined where sync is native).
+   */
+  #workerTestConnection(): { connection: PooledConnection<DriverConnection>; finish(tx: TransactionState<unknown>): void } | undefined {
+    if (this.#adapter.capabilities.sync !== 'worker') return undefined;
+    const bridged = this.#acquireSync(false);
+    const resource = new WorkerTestConnection(
+      bridged,
+      this.#adapter.sql.begin(this.#sessions.testBeginOptions()),
+      this.#adapter.sql.rollback,
+    );
+    return {
+      connection: { id: bridged.connectionId ?? 0, resource, createdAt: Date.now() },
+      finish: (tx) => (tx.poisoned ? bridged.destroy() : resource.release()),
+    };
+  }
+
   /** A sync session started inside `withRollback` runs on the test transaction's connection. */
   #syncTestScope(): SyncScope | undefined {
     const outer = this.#sessions.ambientScope();
     if (!outer?.tx!.testTransaction) return undefined;
     const tx = outer.tx;
+    const { resource } = tx.connection;
+    if (resource instanceof WorkerTestConnection) {
+      return this.#sync.scopeInTestTransaction(resource.borrowed(), tx.begin);
+    }
     if (this.#adapter.capabilities.sync !== 'native') {
       throw new UnsupportedFeatureError(
-        `sf.syncSession() inside withRollback is not supported by the ${this.#adapter.dialect} adapter: its sync sessions run on the worker thread's own connections, which cannot join the test's transaction, so their writes would survive the rollback. Test sync code on SQLite, or run it outside withRollback and clean up after it.`,
+        `sf.syncSession() inside withRollback needs withRollback(sf, fn, { sync: true }) on the ${this.#adapter.dialect} adapter: its sync sessions run on the worker thread's own connections, which cannot join a test transaction opened on the main thread, so their writes would survive the rollback. With { sync: true } the test's transaction lives on a worker connection and every statement of the scope runs there.`,
       );
     }
     if (tx.pending.size > 0) {

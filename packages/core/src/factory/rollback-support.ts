@@ -9,9 +9,10 @@ export interface RollbackSupport {
   /**
    * BEGIN of a test transaction on a connection of its own. With `slot`, it becomes the
    * factory's ambient scope wherever no AsyncLocalStorage context is set (`rollbackEachTest`);
-   * `PropagationError` (before any BEGIN) while another one holds the slot.
+   * `PropagationError` (before any BEGIN) while another one holds the slot. With `sync`, on a
+   * worker adapter the transaction lives on a sync worker connection, so sync sessions join it.
    */
-  open(slot: boolean): Promise<TestTransaction>;
+  open(slot: boolean, sync: boolean): Promise<TestTransaction>;
 }
 
 /** One open test transaction. */

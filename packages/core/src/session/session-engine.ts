@@ -240,6 +240,14 @@ export class SessionEngine {
 
   // --- withRollback ---------------------------------------------------------------------------
 
+  /** What BEGIN of a `withRollback` transaction says: the factory's isolation, read-write. */
+  testBeginOptions(): BeginOptions {
+    return this.rules.beginOptions({ isolation: this.#defaults.isolation });
+  }
+
+  /** The I/O of test transactions on a connection of their own (the sync worker's). */
+  readonly #testIo = new WeakMap<AsyncScope, AsyncIo>();
+
   /** Open `withRollback` transactions of this factory. */
   get testTransactions(): number {
     return this.#testTransactions;
@@ -249,11 +257,18 @@ export class SessionEngine {
    * BEGIN of a `withRollback` transaction (factory isolation, no deadline). Every scope run
    * inside it becomes a savepoint (`planPropagation`); `endTestTransaction` rolls it back.
    */
-  async openTestTransaction(): Promise<AsyncScope> {
+  async openTestTransaction(own?: { connection: Pooled; finish(tx: AsyncTx): unknown }): Promise<AsyncScope> {
     this.#engine.assertOpen();
-    const deadline = this.#managed.deadline({});
-    const begin = this.rules.beginOptions({ isolation: this.#defaults.isolation });
-    const root = await drive(this.rules.open(this.#managed, begin, deadline));
+    const io = own
+      ? this.#managed.forConnection(own.connection, (tx) => {
+          this.#live.delete(tx);
+          return own.finish(tx);
+        })
+      : this.#managed;
+    const deadline = io.deadline({});
+    const begin = this.testBeginOptions();
+    const root = await drive(this.rules.open(io, begin, deadline));
+    if (own) this.#testIo.set(root, io);
     root.tx!.testTransaction = true;
     this.#testTransactions += 1;
     this.opened(root.tx!, (error) => {
@@ -266,7 +281,7 @@ export class SessionEngine {
   async endTestTransaction(root: AsyncScope): Promise<void> {
     if (root.tx!.ended) return;
     try {
-      await drive(this.rules.rollback(this.#managed, root, undefined));
+      await drive(this.rules.rollback(this.#testIo.get(root) ?? this.#managed, root, undefined));
     } finally {
       this.#testTransactions -= 1;
     }

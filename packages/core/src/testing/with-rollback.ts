@@ -12,6 +12,31 @@ function supportOf(sf: SessionFactory<any>, caller: string): RollbackSupport {
   return support;
 }
 
+/** Options of `withRollback` and `rollbackEachTest`. */
+export interface WithRollbackOptions {
+  /**
+   * Postgres/MySQL: open the test's transaction on a connection of the sync worker, so
+   * `sf.syncSession` inside the test joins it (without it, `sf.syncSession` there throws
+   * `UnsupportedFeatureError`). Every statement of the scope then runs through the worker and
+   * blocks the thread while it runs: use it for tests that do not wait on each other's locks,
+   * and give `sync.poolSize` one slot per test running at once. No effect on SQLite.
+   *
+   * @example
+   * ```ts
+   * await withRollback(sf, async () => expect(balanceReport(sf)).toHaveLength(4), { sync: true })
+   * ```
+   */
+  readonly sync?: boolean;
+}
+
+function syncOption(options: WithRollbackOptions | undefined, caller: string): boolean {
+  const sync = options?.sync ?? false;
+  if (typeof sync !== 'boolean') {
+    throw new ConfigurationError(`${caller}: options.sync must be a boolean, got ${typeof sync}.`);
+  }
+  return sync;
+}
+
 /**
  * Runs `fn` inside one transaction of `sf` that is rolled back when `fn` settles (resolved or
  * thrown), so nothing the test wrote survives and data from before stays. The application's
@@ -31,9 +56,13 @@ function supportOf(sf: SessionFactory<any>, caller: string): RollbackSupport {
  *   })) // rolled back here
  * ```
  */
-export async function withRollback<T>(sf: SessionFactory<any>, fn: () => Promise<T> | T): Promise<T> {
+export async function withRollback<T>(
+  sf: SessionFactory<any>,
+  fn: () => Promise<T> | T,
+  options: WithRollbackOptions = {},
+): Promise<T> {
   if (typeof fn !== 'function') throw new TypeError('withRollback(sf, fn): fn must be a function () => Promise');
-  const test = await supportOf(sf, 'withRollback(sf, fn)').open(false);
+  const test = await supportOf(sf, 'withRollback(sf, fn)').open(false, syncOption(options, 'withRollback'));
   try {
     return await test.run(fn);
   } finally {
@@ -84,8 +113,9 @@ export interface RollbackEachTest {
  * })
  * ```
  */
-export function rollbackEachTest(sf: SessionFactory<any>): RollbackEachTest {
+export function rollbackEachTest(sf: SessionFactory<any>, options: WithRollbackOptions = {}): RollbackEachTest {
   const support = supportOf(sf, 'rollbackEachTest(sf)');
+  const sync = syncOption(options, 'rollbackEachTest');
   let open: TestTransaction | undefined;
   return {
     async begin() {
@@ -94,7 +124,7 @@ export function rollbackEachTest(sf: SessionFactory<any>): RollbackEachTest {
           'rollbackEachTest: begin() was called twice without rollback(). Call rollback() in afterEach.',
         );
       }
-      open = await support.open(true);
+      open = await support.open(true, sync);
     },
     async rollback() {
       const test = open;
