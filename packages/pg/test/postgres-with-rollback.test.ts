@@ -18,7 +18,9 @@ beforeAll(async () => {
   schema = await createTestSchema();
   await schema.admin(`CREATE TABLE ${schema.name}.item (id int PRIMARY KEY, label text NOT NULL)`);
   await schema.admin(`INSERT INTO ${schema.name}.item VALUES (1, 'before')`);
-  sf = createSessionFactory<DB>(postgres({ url: TEST_URL, searchPath: schema.name, applicationName: schema.name }), { pool: { size: 4 } });
+  sf = createSessionFactory<DB>(postgres({ url: TEST_URL, searchPath: schema.name, applicationName: schema.name }), {
+    pool: { size: 4 },
+  });
 });
 
 afterAll(async () => {
@@ -60,7 +62,10 @@ describe.concurrent('withRollback in concurrent tests', () => {
     it(`test ${id} sees only its own rows while the others are open`, () =>
       withRollback(sf, async () => {
         await sf.session(async (tx) => {
-          await tx.insertInto('item').values({ id, label: `test ${id}` }).execute();
+          await tx
+            .insertInto('item')
+            .values({ id, label: `test ${id}` })
+            .execute();
         });
         await arrive(); // all three scopes have written and none has ended
         expect(await backendsInTransaction()).toBeGreaterThanOrEqual(3);

@@ -282,7 +282,8 @@ export function registerRollbackPerTestCases(ctx: SuiteContext): void {
       const scope = (row: typeof ALICE, waitFor?: Promise<void>) =>
         withRollback(sf, async () => {
           await createAccount(sf, row);
-          if (waitFor) await Promise.race([waitFor, delay(300)]); // overlap where the pool allows
+          if (waitFor)
+            await Promise.race([waitFor, delay(300)]); // overlap where the pool allows
           else firstWrote.resolve();
           await delay(20);
           return { db: await accountIds(sf.db), session: await sf.session((tx) => accountIds(tx)) };

@@ -20,25 +20,25 @@ import { Activity } from '../session/activity.js';
 import type { AmbientContext, EngineContext } from '../session/engine-context.js';
 import { QueryRunner } from '../session/query-runner.js';
 import { SessionEngine } from '../session/session-engine.js';
-import type { TransactionState } from '../session/transaction-state.js';
 import type { SessionInfo, SessionOptions } from '../session/session-options.js';
 import type { ManagedSession, Session, SyncSession } from '../session/session-types.js';
-import { createCompileOnlyKysely } from '../sync/compile-only-kysely.js';
+import type { TransactionState } from '../session/transaction-state.js';
 import { BorrowedSyncConnection } from '../sync/borrowed-sync-connection.js';
-import { WorkerTestConnection } from '../sync/worker-test-connection.js';
+import { createCompileOnlyKysely } from '../sync/compile-only-kysely.js';
 import { NativeSyncConnection } from '../sync/native-sync-connection.js';
 import type { SyncConnection } from '../sync/sync-connection.js';
 import { type SyncScope, SyncSessionEngine } from '../sync/sync-session-engine.js';
 import { WorkerBridge } from '../sync/worker-bridge.js';
+import { WorkerTestConnection } from '../sync/worker-test-connection.js';
 import { settleWithin } from '../util/settle-within.js';
 import type { FactoryOptions } from './factory-options.js';
-import { ROLLBACK_SUPPORT, type RollbackSupport, type TestTransaction } from './rollback-support.js';
 import {
   checkSessionOptions,
   closeOptionsProblem,
   type ResolvedFactoryOptions,
   resolveFactoryOptions,
 } from './resolve-factory-options.js';
+import { ROLLBACK_SUPPORT, type RollbackSupport, type TestTransaction } from './rollback-support.js';
 import type { PingResult, SessionFactory } from './session-factory.js';
 
 /** A connection that completed a statement this recently is not pinged again at checkout. */
@@ -431,7 +431,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    * `withRollback(sf, fn, { sync: true })` on a worker adapter: the test's transaction on a
    * sync worker connection, so sync sessions can join it (undefined where sync is native).
    */
-  #workerTestConnection(): { connection: PooledConnection<DriverConnection>; finish(tx: TransactionState<unknown>): void } | undefined {
+  #workerTestConnection():
+    | { connection: PooledConnection<DriverConnection>; finish(tx: TransactionState<unknown>): void }
+    | undefined {
     if (this.#adapter.capabilities.sync !== 'worker') return undefined;
     const bridged = this.#acquireSync(false);
     const resource = new WorkerTestConnection(
@@ -448,7 +450,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   /** A sync session started inside `withRollback` runs on the test transaction's connection. */
   #syncTestScope(): SyncScope | undefined {
     const outer = this.#sessions.ambientScope();
-    if (!outer?.tx!.testTransaction) return undefined;
+    if (!outer?.tx?.testTransaction) return undefined;
     const tx = outer.tx;
     const { resource } = tx.connection;
     if (resource instanceof WorkerTestConnection) {

@@ -163,7 +163,7 @@ export class SessionEngine {
     }
     if (this.#testTransactions !== 0) {
       const outer = this.ambientScope();
-      if (outer?.tx!.testTransaction) return this.#beginInTest<DB>(outer);
+      if (outer?.tx?.testTransaction) return this.#beginInTest<DB>(outer);
     }
     const merged = { ...this.#defaults, ...options };
     const begin = this.rules.beginOptions(merged);
@@ -218,9 +218,9 @@ export class SessionEngine {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#testTransactions !== 0 && this.ambientScope()?.tx!.testTransaction) {
+    if (this.#testTransactions !== 0 && this.ambientScope()?.tx?.testTransaction) {
       // withRollback: the connection is the test's, its work a savepoint (see the README).
-      return this.run(fn as unknown as (tx: Session<any>) => Promise<T>, { propagation: "requiresNew" });
+      return this.run(fn as unknown as (tx: Session<any>) => Promise<T>, { propagation: 'requiresNew' });
     }
     const { pool, ambient } = this.#engine;
     return this.#engine.activity.track(

@@ -96,7 +96,7 @@ export function planPropagation(
   options: SessionOptions,
   capabilities: AdapterCapabilities,
 ): Plan {
-  if (joined?.tx!.testTransaction) return planInTestTransaction(propagation, joined, options, capabilities);
+  if (joined?.tx?.testTransaction) return planInTestTransaction(propagation, joined, options, capabilities);
   return planOutsideTest(propagation, joined, options, capabilities);
 }
 
