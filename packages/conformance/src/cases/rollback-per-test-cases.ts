@@ -36,6 +36,10 @@ export function registerRollbackPerTestCases(ctx: SuiteContext): void {
       const observer = ctx.observer(sf);
       await seedAccounts(observer.db, [ALICE]);
       const result = await withRollback(sf, async () => {
+        expect(sf.current()).toBeUndefined(); // the test's transaction is not an application session
+        await sf.session(async (tx) => {
+          expect(sf.current()?.id).toBe(tx.info.id);
+        });
         await createAccount(sf, BOB); // a session: a savepoint of the test's transaction
         await sf.db.insertInto('account').values(CAROL).execute(); // sf.db outside any session
         expect(await accountIds(sf.db)).toEqual([1, 2, 3]);

@@ -270,7 +270,10 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    * ```
    */
   current(): SessionInfo | undefined {
-    return this.#sessions.ambientScope()?.info;
+    const scope = this.#sessions.ambientScope();
+    // withRollback's own transaction is not a session of the application's.
+    if (scope?.tx?.testTransaction && scope.parent === undefined) return undefined;
+    return scope?.info;
   }
 
   /**
