@@ -1,4 +1,4 @@
-import { createSessionFactory, type SessionFactory } from '@sessionfactory/core';
+import { createSessionFactory, type SessionFactory, UnsupportedFeatureError } from '@sessionfactory/core';
 import { rollbackEachTest, withRollback } from '@sessionfactory/core/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postgres } from '../src/index.js';
@@ -102,6 +102,49 @@ describe('rollbackEachTest with beforeEach/afterEach', () => {
   it('rollbackEachTest and withRollback reject a non-factory', async () => {
     expect(() => rollbackEachTest({} as never)).toThrow(/not a session factory/);
     await expect(withRollback({} as never, async () => {})).rejects.toThrow(/not a session factory/);
+  });
+});
+
+describe('rollbackEachTest(sf, { sync: true }): sync sessions join the test transaction through the worker', () => {
+  let rb: ReturnType<typeof rollbackEachTest>;
+  beforeEach(async () => {
+    rb = rollbackEachTest(sf, { sync: true });
+    await rb.begin();
+  });
+  afterEach(async () => {
+    await rb.rollback();
+    expect(await committedIds()).toEqual([1]);
+  });
+
+  it('a sync session and an async one see each other and nothing is committed', async () => {
+    await sf.session(async (tx) => {
+      await tx.insertInto('item').values({ id: 20, label: 'async' }).execute();
+    });
+    const seen = sf.syncSession((tx) => {
+      tx.run(tx.db.insertInto('item').values({ id: 21, label: 'sync' }));
+      return tx.all(tx.db.selectFrom('item').select('id').orderBy('id')).map((row) => row.id);
+    });
+    expect(seen).toEqual([1, 20, 21]);
+    expect(await ids()).toEqual([1, 20, 21]);
+    expect(await committedIds()).toEqual([1]);
+    // One server session holds the whole test: the worker's connection, in a transaction.
+    const pids = await sf.db
+      .selectNoFrom((eb) => eb.fn<number>('pg_backend_pid', []).as('pid'))
+      .executeTakeFirstOrThrow();
+    const syncPid = sf.syncSession((tx) =>
+      tx.get(tx.db.selectNoFrom((eb) => eb.fn<number>('pg_backend_pid', []).as('pid'))),
+    );
+    expect(syncPid?.pid).toBe(pids.pid);
+  });
+
+  it('withRollback without the option refuses a sync session with UnsupportedFeatureError', async () => {
+    await rb.rollback();
+    await expect(
+      withRollback(sf, async () => {
+        sf.syncSession(() => {});
+      }),
+    ).rejects.toBeInstanceOf(UnsupportedFeatureError);
+    await rb.begin();
   });
 });
 
