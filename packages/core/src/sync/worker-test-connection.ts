@@ -1,4 +1,4 @@
-import type { CompiledQuery, QueryResult } from 'kysely';
+import { CompiledQuery, type QueryResult } from 'kysely';
 import type { DriverConnection } from '../adapter/adapter.js';
 import type { SyncConnection } from './sync-connection.js';
 
@@ -8,8 +8,9 @@ const NO_ROWS: QueryResult<unknown> = Object.freeze({ rows: [] }) as QueryResult
  * A `withRollback(sf, fn, { sync: true })` transaction on Postgres/MySQL: the test's
  * transaction lives on a connection of the sync worker, so async statements (sessions,
  * `sf.db`) and sync sessions share it. Each async statement is a blocking call to the worker,
- * settled as a promise. BEGIN and the final ROLLBACK go through the bridge's `begin`/`end`,
- * so the worker knows a transaction is open and rolls it back itself if the slot is given up.
+ * settled as a promise. BEGIN (sent at once with a `SELECT 1`) and the final ROLLBACK go
+ * through the bridge's `begin`/`end`, so the worker knows a transaction is open and rolls it
+ * back itself if the slot is given up.
  */
 export class WorkerTestConnection implements DriverConnection {
   readonly #bridged: SyncConnection;
@@ -63,8 +64,12 @@ export class WorkerTestConnection implements DriverConnection {
   #run(query: CompiledQuery): QueryResult<unknown> {
     if (this.#beginSeen < this.#begin.length && query.sql === this.#begin[this.#beginSeen]) {
       this.#beginSeen += 1;
-      // deferred: BEGIN travels with the first statement
-      if (this.#beginSeen === this.#begin.length) this.#bridged.begin(this.#begin);
+      if (this.#beginSeen === this.#begin.length) {
+        // The bridge defers BEGIN to the next statement: send one now, so a failed BEGIN fails
+        // here (and the transaction is not opened) instead of leaving later statements in autocommit.
+        this.#bridged.begin(this.#begin);
+        this.#bridged.execute(CompiledQuery.raw('SELECT 1'));
+      }
       return NO_ROWS;
     }
     if (query.sql === this.#rollback && query.parameters.length === 0) {
