@@ -17,6 +17,7 @@ import { registerPoolCases } from './cases/pool-cases.js';
 import { registerPreparedQueryCases } from './cases/prepared-query-cases.js';
 import { registerPropagationCases } from './cases/propagation-cases.js';
 import { registerReadOnlyCases } from './cases/read-only-cases.js';
+import { registerRollbackPerTestCases } from './cases/rollback-per-test-cases.js';
 import { registerSavepointCases } from './cases/savepoint-cases.js';
 import { registerStatementErrorCases } from './cases/statement-error-cases.js';
 import { registerSyncScopeCases } from './cases/sync-scope-cases.js';
@@ -47,6 +48,7 @@ const CASE_GROUPS: readonly ((ctx: SuiteContext) => void)[] = [
   registerLifecycleCases,
   registerEngineCases,
   registerPreparedQueryCases,
+  registerRollbackPerTestCases,
   registerLeakCases,
 ];
 

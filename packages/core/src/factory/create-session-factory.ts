@@ -5,13 +5,14 @@ import {
   ConfigurationError,
   FactoryClosedError,
   PoolTimeoutError,
+  PropagationError,
   UnsupportedFeatureError,
 } from '../errors/error-classes.js';
 import { redactPassword } from '../errors/redact.js';
 import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import { EventHub } from '../events/event-hub.js';
 import type { FactoryEvents } from '../events/event-types.js';
-import { Pool } from '../pool/pool.js';
+import { Pool, type PooledConnection } from '../pool/pool.js';
 import type { PoolStats } from '../pool/pool-options.js';
 import { type ParamFn, PreparedQuery } from '../prepare/prepared-query.js';
 import { runCompiled } from '../prepare/run-compiled.js';
@@ -22,11 +23,14 @@ import { QueryRunner } from '../session/query-runner.js';
 import { SessionEngine } from '../session/session-engine.js';
 import type { SessionInfo, SessionOptions } from '../session/session-options.js';
 import type { ManagedSession, Session, SyncSession } from '../session/session-types.js';
+import type { TransactionState } from '../session/transaction-state.js';
+import { BorrowedSyncConnection } from '../sync/borrowed-sync-connection.js';
 import { createCompileOnlyKysely } from '../sync/compile-only-kysely.js';
 import { NativeSyncConnection } from '../sync/native-sync-connection.js';
 import type { SyncConnection } from '../sync/sync-connection.js';
-import { SyncSessionEngine } from '../sync/sync-session-engine.js';
+import { type SyncScope, SyncSessionEngine } from '../sync/sync-session-engine.js';
 import { WorkerBridge } from '../sync/worker-bridge.js';
+import { WorkerTestConnection } from '../sync/worker-test-connection.js';
 import { settleWithin } from '../util/settle-within.js';
 import type { FactoryOptions } from './factory-options.js';
 import {
@@ -35,6 +39,7 @@ import {
   type ResolvedFactoryOptions,
   resolveFactoryOptions,
 } from './resolve-factory-options.js';
+import { ROLLBACK_SUPPORT, type RollbackSupport, type TestTransaction } from './rollback-support.js';
 import type { PingResult, SessionFactory } from './session-factory.js';
 
 /** After cutting sessions off, how long `close()` waits for them to settle before destroying connections anyway. */
@@ -85,6 +90,10 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   #compileOnly: Kysely<DB> | undefined;
   #closing: Promise<void> | undefined;
   #sessionCounter = 0;
+  /** For `withRollback` (`@sessionfactory/core/testing`). */
+  readonly [ROLLBACK_SUPPORT]: RollbackSupport = {
+    open: (slot, sync) => this.#openTestTransaction(slot, sync),
+  };
 
   constructor(adapter: Adapter, options: ResolvedFactoryOptions) {
     this.#adapter = adapter;
@@ -277,7 +286,10 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
    * ```
    */
   current(): SessionInfo | undefined {
-    return this.#sessions.ambientScope()?.info;
+    const scope = this.#sessions.ambientScope();
+    // withRollback's own transaction is not a session of the application's.
+    if (scope?.tx?.testTransaction && scope.parent === undefined) return undefined;
+    return scope?.info;
   }
 
   /**
@@ -414,6 +426,83 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     } catch (error) {
       this.#hub.emit('error', { phase: 'close', error });
     }
+  }
+
+  async #openTestTransaction(slot: boolean, sync: boolean): Promise<TestTransaction> {
+    const sessions = this.#sessions;
+    const held = sessions.testSlot;
+    if (slot && held?.live) {
+      throw new PropagationError(
+        `rollbackEachTest: test transaction ${held.info.id} of this factory is still open. Call rollback() (afterEach) before the next begin(); for tests that run concurrently use withRollback(sf, fn).`,
+      );
+    }
+    const root = await sessions.openTestTransaction(sync ? this.#workerTestConnection() : undefined);
+    if (slot) sessions.testSlot = root;
+    this.#sync.outerTestScope ??= () => this.#syncTestScope();
+    let settle!: () => void;
+    void this.#engine.activity.track(
+      new Promise<void>((resolve) => {
+        settle = resolve;
+      }),
+    );
+    let ending: Promise<void> | undefined;
+    return {
+      run: (fn) => this.#engine.ambient.run({ scope: root }, fn),
+      rollback: () => {
+        ending ??= (async () => {
+          if (sessions.testSlot === root) sessions.testSlot = undefined;
+          try {
+            await sessions.endTestTransaction(root);
+          } finally {
+            if (sessions.testTransactions === 0) this.#sync.outerTestScope = undefined;
+            settle();
+          }
+        })();
+        return ending;
+      },
+    };
+  }
+
+  /**
+   * `withRollback(sf, fn, { sync: true })` on a worker adapter: the test's transaction on a
+   * sync worker connection, so sync sessions can join it (undefined where sync is native).
+   */
+  #workerTestConnection():
+    | { connection: PooledConnection<DriverConnection>; finish(tx: TransactionState<unknown>): void }
+    | undefined {
+    if (this.#adapter.capabilities.sync !== 'worker') return undefined;
+    const bridged = this.#acquireSync(false);
+    const resource = new WorkerTestConnection(
+      bridged,
+      this.#adapter.sql.begin(this.#sessions.testBeginOptions()),
+      this.#adapter.sql.rollback,
+    );
+    return {
+      connection: { id: bridged.connectionId ?? 0, resource, createdAt: Date.now() },
+      finish: (tx) => (tx.poisoned ? bridged.destroy() : resource.release()),
+    };
+  }
+
+  /** A sync session started inside `withRollback` runs on the test transaction's connection. */
+  #syncTestScope(): SyncScope | undefined {
+    const outer = this.#sessions.ambientScope();
+    if (!outer?.tx?.testTransaction) return undefined;
+    const tx = outer.tx;
+    const { resource } = tx.connection;
+    if (resource instanceof WorkerTestConnection) {
+      return this.#sync.scopeInTestTransaction(resource.borrowed(), tx.begin);
+    }
+    if (this.#adapter.capabilities.sync !== 'native') {
+      throw new UnsupportedFeatureError(
+        `sf.syncSession() inside withRollback needs withRollback(sf, fn, { sync: true }) on the ${this.#adapter.dialect} adapter: its sync sessions run on the worker thread's own connections, which cannot join a test transaction opened on the main thread, so their writes would survive the rollback. With { sync: true } the test's transaction lives on a worker connection and every statement of the scope runs there.`,
+      );
+    }
+    if (tx.pending.size > 0) {
+      throw new PropagationError(
+        `sf.syncSession() inside withRollback started while a statement of test transaction ${tx.id} is still running on the same connection: await it first.`,
+      );
+    }
+    return this.#sync.scopeInTestTransaction(new BorrowedSyncConnection(this.#pool, tx), tx.begin);
   }
 
   #acquireSync(readOnly: boolean): SyncConnection {

@@ -62,6 +62,14 @@ export class FactoryDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const test = inTestTransaction(connection);
+    if (test) {
+      // withRollback: the transaction is a savepoint of the test's (its settings cannot apply).
+      const name = test.scope.tx!.nextSavepointName();
+      await this.#owner.runStatement(test.scope, this.#owner.context.adapter.sql.savepoint(name));
+      test.testSavepoint = name;
+      return;
+    }
     const begin = this.#owner.rules.beginOptions({
       isolation: settings.isolationLevel as IsolationLevel | undefined,
       readOnly: settings.accessMode === 'read only',
@@ -71,10 +79,14 @@ export class FactoryDriver implements Driver {
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const test = inTestTransaction(connection);
+    if (test) return this.#endTestSavepoint(test, (sql, name) => sql.releaseSavepoint?.(name));
     await this.#owner.commitOn(this.#plain(connection));
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const test = inTestTransaction(connection);
+    if (test) return this.#endTestSavepoint(test, (sql, name) => sql.rollbackToSavepoint(name));
     await this.#owner.rollbackOn(this.#plain(connection));
   }
 
@@ -112,10 +124,27 @@ export class FactoryDriver implements Driver {
     return this.#close();
   }
 
+  async #endTestSavepoint(
+    test: SessionConnection,
+    statement: (sql: SessionEngine['context']['adapter']['sql'], name: string) => string | undefined,
+  ): Promise<void> {
+    const name = test.testSavepoint;
+    if (name === undefined) return;
+    test.testSavepoint = undefined;
+    const text = statement(this.#owner.context.adapter.sql, name);
+    if (text !== undefined) await this.#owner.runStatement(test.scope, text);
+  }
+
   async #savepointStatement(
     connection: DatabaseConnection,
     statement: (sql: SessionEngine['context']['adapter']['sql']) => string | undefined,
   ): Promise<void> {
+    const test = inTestTransaction(connection);
+    if (test?.testSavepoint !== undefined) {
+      const text = statement(this.#owner.context.adapter.sql);
+      if (text !== undefined) await this.#owner.runStatement(test.scope, text);
+      return;
+    }
     const plain = this.#plain(connection);
     const { adapter } = this.#owner.context;
     if (!plain.transaction) throw new PropagationError('A savepoint needs an open transaction on this connection.');
@@ -131,6 +160,13 @@ export class FactoryDriver implements Driver {
       'sf.db.transaction() was called inside a session: the session already is the transaction. Use tx.savepoint(fn) or sf.session(fn, { propagation: "requiresNew" }).',
     );
   }
+}
+
+/** `sf.db`'s connection inside `withRollback` outside any session: Kysely's transactions there become savepoints. */
+function inTestTransaction(connection: DatabaseConnection): SessionConnection | undefined {
+  if (!(connection instanceof SessionConnection)) return undefined;
+  const scope = connection.scope;
+  return scope.tx?.testTransaction && scope.parent === undefined ? connection : undefined;
 }
 
 /** A user-given savepoint name as the dialect's quoted identifier: a name, never SQL. */

@@ -9,10 +9,17 @@ import type { AsyncScope, SessionEngine } from './session-engine.js';
 export class SessionConnection implements DatabaseConnection {
   readonly #engine: SessionEngine;
   readonly #scope: AsyncScope;
+  /** Inside `withRollback`: the savepoint that stands for Kysely's `sf.db.transaction()` on this connection. */
+  testSavepoint: string | undefined;
 
   constructor(engine: SessionEngine, scope: AsyncScope) {
     this.#engine = engine;
     this.#scope = scope;
+  }
+
+  /** The scope whose connection this is. */
+  get scope(): AsyncScope {
+    return this.#scope;
   }
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {

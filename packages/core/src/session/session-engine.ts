@@ -80,6 +80,10 @@ export class SessionEngine {
   readonly #kysely: AsyncIo;
   /** Settles a managed session's place in `activity` (so `close()` waits for it) once it ended. */
   readonly #managedEnds = new WeakMap<AsyncScope, () => void>();
+  /** Open `withRollback` transactions: while 0, `begin`/`connection` skip looking for one. */
+  #testTransactions = 0;
+  /** The test transaction of `rollbackEachTest`: the ambient scope where the AsyncLocalStorage has none. */
+  testSlot: AsyncScope | undefined;
 
   constructor(engine: EngineContext, defaults: SessionDefaults, close: () => Promise<void>) {
     this.#engine = engine;
@@ -125,7 +129,8 @@ export class SessionEngine {
 
   /** The innermost open transactional scope of this factory, if any. */
   ambientScope(): AsyncScope | undefined {
-    const scope = liveScope(this.#engine.ambient.getStore()?.scope as AsyncScope | undefined);
+    const store = this.#engine.ambient.getStore();
+    const scope = liveScope((store === undefined ? this.testSlot : store.scope) as AsyncScope | undefined);
     return scope?.transactional ? scope : undefined;
   }
 
@@ -162,6 +167,10 @@ export class SessionEngine {
       throw new PropagationError(
         `sf.begin() always opens a new transaction; propagation ${JSON.stringify(options.propagation)} does not apply. Use sf.session(fn, { propagation }) instead.`,
       );
+    }
+    if (this.#testTransactions !== 0) {
+      const outer = this.ambientScope();
+      if (outer?.tx?.testTransaction) return this.#beginInTest<DB>(outer);
     }
     const merged = { ...this.#defaults, ...options };
     const begin = this.rules.beginOptions(merged);
@@ -216,6 +225,10 @@ export class SessionEngine {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.#testTransactions !== 0 && this.ambientScope()?.tx?.testTransaction) {
+      // withRollback: the connection is the test's, its work a savepoint (see the README).
+      return this.run(fn as unknown as (tx: Session<any>) => Promise<T>, { propagation: 'requiresNew' });
+    }
     const { pool, ambient } = this.#engine;
     return this.#engine.activity.track(
       (async () => {
@@ -233,6 +246,99 @@ export class SessionEngine {
         }
       })(),
     );
+  }
+
+  // --- withRollback ---------------------------------------------------------------------------
+
+  /** What BEGIN of a `withRollback` transaction says: the factory's isolation, read-write. */
+  testBeginOptions(): BeginOptions {
+    return this.rules.beginOptions({ isolation: this.#defaults.isolation });
+  }
+
+  /** The I/O of test transactions on a connection of their own (the sync worker's). */
+  readonly #testIo = new WeakMap<AsyncScope, AsyncIo>();
+
+  /** Open `withRollback` transactions of this factory. */
+  get testTransactions(): number {
+    return this.#testTransactions;
+  }
+
+  /**
+   * BEGIN of a `withRollback` transaction (factory isolation, no deadline). Every scope run
+   * inside it becomes a savepoint (`planPropagation`); `endTestTransaction` rolls it back.
+   */
+  async openTestTransaction(own?: { connection: Pooled; finish(tx: AsyncTx): unknown }): Promise<AsyncScope> {
+    this.#engine.assertOpen();
+    const io = own
+      ? this.#managed.forConnection(own.connection, (tx) => {
+          this.#live.delete(tx);
+          return own.finish(tx);
+        })
+      : this.#managed;
+    const deadline = io.deadline({});
+    const begin = this.testBeginOptions();
+    const root = await drive(this.rules.open(io, begin, deadline));
+    if (own) this.#testIo.set(root, io);
+    root.tx!.testTransaction = true;
+    this.#testTransactions += 1;
+    this.opened(root.tx!, (error) => {
+      this.abort(root.tx!, error);
+    });
+    return root;
+  }
+
+  /** ROLLBACK of a `withRollback` transaction; the connection goes back to the pool. */
+  async endTestTransaction(root: AsyncScope): Promise<void> {
+    if (root.tx!.ended) return;
+    try {
+      await drive(this.rules.rollback(this.#testIo.get(root) ?? this.#managed, root, undefined));
+    } finally {
+      this.#testTransactions -= 1;
+    }
+  }
+
+  /**
+   * `sf.begin()` inside `withRollback`: a savepoint of `outer` held open until the caller
+   * commits (RELEASE, then its onCommit hooks) or rolls back (ROLLBACK TO).
+   */
+  #beginInTest<DB>(outer: AsyncScope): Promise<ManagedSession<DB>> {
+    let decide!: (commit: boolean) => void;
+    const decision = new Promise<boolean>((resolve) => {
+      decide = resolve;
+    });
+    let decided: boolean | undefined;
+    let ended: Promise<void> | undefined;
+    const end = (commit: boolean, scope: Scope): Promise<void> => {
+      if (decided === undefined) {
+        decided = commit;
+        decide(commit);
+      } else if (commit) {
+        return Promise.reject(
+          new SessionClosedError(`Session ${scope.info.id} has already ended; it cannot be committed.`),
+        );
+      }
+      return ended!;
+    };
+    const control: SessionControl = {
+      savepoint: (scope, fn) => this.savepoint(scope as AsyncScope, fn),
+      commit: (scope) => end(true, scope),
+      rollback: (scope) => end(false, scope),
+    };
+    const managed = (scope: AsyncScope) => new ManagedSessionKysely(this.#base, scope, this, control);
+    const io = new AsyncIo(this, managed, managed, () => undefined);
+    return new Promise<ManagedSession<DB>>((resolve, reject) => {
+      const rolledBack = Symbol('rolled back');
+      const work = async (tx: ManagedSession<DB>) => {
+        resolve(tx);
+        if (!(await decision)) throw rolledBack;
+      };
+      ended = drive(this.rules.savepoint<Pooled, AsyncScope['session'], void>(io, outer, work, undefined, true)).catch(
+        (error: unknown) => {
+          if (error !== rolledBack) throw error;
+        },
+      );
+      ended.catch(reject);
+    });
   }
 
   // --- Kysely's own transaction API on sf.db, through the same rules -------------------------

@@ -120,7 +120,7 @@ export class SessionKysely<DB> extends Kysely<DB> implements Session<DB> {
  */
 export class ManagedSessionKysely<DB> extends SessionKysely<DB> implements ManagedSession<DB> {
   get isEnded(): boolean {
-    return this.scope.tx?.ended ?? true;
+    return this.scope.closed || (this.scope.tx?.ended ?? true);
   }
 
   /**

@@ -71,8 +71,12 @@ export interface TransactionIo<C, S> {
   readonly committed?: ((tx: TransactionState<C>) => unknown) | undefined;
 }
 
-/** What `run` decided to do with a scope, given the propagation and the ambient session. */
-export type Plan = 'new' | 'join' | 'savepoint' | 'none';
+/**
+ * What `run` decided to do with a scope, given the propagation and the ambient session.
+ * `testSavepoint`: inside `withRollback`, a scope that would open (or run without) a
+ * transaction becomes a savepoint that stands for it: its commit hooks run at its RELEASE.
+ */
+export type Plan = 'new' | 'join' | 'savepoint' | 'testSavepoint' | 'none';
 
 /** Checkouts tried when BEGIN finds the connection already dead (killed while idle). */
 const STALE_CONNECTION_ATTEMPTS = 3;
@@ -89,6 +93,34 @@ const TRANSACTION_ENDING: ReadonlySet<ErrorCode> = new Set(['DEADLOCK', 'SERIALI
  * `never` inside one, and options a joined transaction cannot honour.
  */
 export function planPropagation(
+  propagation: Propagation | undefined,
+  joined: Scope<any, any> | undefined,
+  options: SessionOptions,
+  capabilities: AdapterCapabilities,
+): Plan {
+  if (joined?.tx?.testTransaction) return planInTestTransaction(propagation, joined, options, capabilities);
+  return planOutsideTest(propagation, joined, options, capabilities);
+}
+
+/**
+ * Inside `withRollback` the application must behave as in production, but nothing may leave
+ * the test's transaction: the test's own root counts as "no session open"; whatever would then
+ * open a new transaction (`required` at top level, `requiresNew`, `nested`) or run without one
+ * (`supports` at top level, `notSupported`, `never`) becomes a savepoint of the innermost scope.
+ * Joins and the errors of `mandatory`/`never` stay as they are.
+ */
+function planInTestTransaction(
+  propagation: Propagation | undefined,
+  joined: Scope<any, any>,
+  options: SessionOptions,
+  capabilities: AdapterCapabilities,
+): Plan {
+  const app = joined.parent === undefined ? undefined : joined;
+  const plan = planOutsideTest(propagation, app, options, capabilities);
+  return plan === 'new' || plan === 'none' ? 'testSavepoint' : plan;
+}
+
+function planOutsideTest(
   propagation: Propagation | undefined,
   joined: Scope<any, any> | undefined,
   options: SessionOptions,
@@ -194,6 +226,8 @@ export class TransactionRules {
         return yield* this.join<C, S, T>(io, joined!, fn);
       case 'savepoint':
         return yield* this.savepoint<C, S, T>(io, joined!, fn);
+      case 'testSavepoint':
+        return yield* this.savepoint<C, S, T>(io, joined!, fn, undefined, true);
       case 'none':
         return yield* this.withoutTransaction<C, S, T>(io, fn);
     }
@@ -347,9 +381,16 @@ export class TransactionRules {
   /**
    * A savepoint inside `parent`: siblings serialized, RELEASE on success (where the dialect has
    * it), ROLLBACK TO on throw. The savepoint's rollback hooks run after the parent's lock is
-   * released, so a hook may open a scope of its own.
+   * released, so a hook may open a scope of its own. A savepoint that `standsForTransaction`
+   * (`withRollback`) runs its commit hooks at RELEASE too, instead of handing them to `parent`.
    */
-  *savepoint<C, S, T>(io: TransactionIo<C, S>, parent: Scope<C, S>, fn: UnitFn, current?: Scope<C, S>): Step<T> {
+  *savepoint<C, S, T>(
+    io: TransactionIo<C, S>,
+    parent: Scope<C, S>,
+    fn: UnitFn,
+    current?: Scope<C, S>,
+    standsForTransaction = false,
+  ): Step<T> {
     const { adapter } = this.#engine;
     if (!parent.tx || !parent.transactional) {
       throw new PropagationError(
@@ -382,7 +423,13 @@ export class TransactionRules {
       }
       if (sql.releaseSavepoint) yield io.statement(parent, sql.releaseSavepoint(name));
       child.closed = true;
-      child.mergeInto(parent);
+      if (standsForTransaction) {
+        unlock?.();
+        unlock = undefined;
+        yield io.hooks(child.commitHooks, 'onCommit', tx.id);
+      } else {
+        child.mergeInto(parent);
+      }
       return result;
     } catch (error) {
       if (child) {

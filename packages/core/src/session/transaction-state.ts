@@ -40,6 +40,8 @@ export class TransactionState<C = unknown> {
   deferredBegin: readonly string[] | undefined;
   /** The statement carrying the deferred BEGIN, while in flight: later statements wait for it. */
   beginning: Promise<unknown> | undefined;
+  /** The outer transaction of `withRollback`: scopes inside it become savepoints (see `planPropagation`). */
+  testTransaction = false;
   #savepoints = 0;
 
   constructor(id: string, connection: C, begin: BeginOptions) {

@@ -79,6 +79,11 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
   readonly #defaults: Omit<SessionOptions, 'signal' | 'propagation'>;
   readonly #stack: SyncScope[] = [];
   readonly #deadlines = new WeakMap<SyncTx, SyncDeadline>();
+  /**
+   * Set only while a `withRollback` transaction of this factory is open: the sync scope that
+   * stands for it when a sync session starts outside any other (undefined outside one).
+   */
+  outerTestScope: (() => SyncScope | undefined) | undefined;
 
   constructor(
     engine: EngineContext,
@@ -96,7 +101,8 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
 
   /** `sf.syncSession(fn, options)`. */
   run<T>(fn: SyncFn<T>, options: SyncOptions = {}): T {
-    const top = liveScope(this.#stack.at(-1));
+    let top = liveScope(this.#stack.at(-1));
+    if (top === undefined && this.outerTestScope !== undefined) top = this.outerTestScope();
     const joined = top?.transactional ? top : undefined;
     const plan = planPropagation(options.propagation, joined, options, this.#engine.adapter.capabilities);
     // A sync scope is never retried (it cannot wait between attempts without blocking the thread).
@@ -230,6 +236,13 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
       tx.poison('ending the scope failed');
     }
     this.finish(tx);
+  }
+
+  /** `withRollback`: a root scope on the test transaction's connection, to plan in (never begun nor ended). */
+  scopeInTestTransaction(connection: SyncConnection, begin: BeginOptions): SyncScope {
+    const tx = this.newTransaction(connection, begin);
+    tx.testTransaction = true;
+    return this.scope(tx, undefined, undefined);
   }
 
   newTransaction(connection: SyncConnection, begin: BeginOptions): SyncTx {

@@ -6,3 +6,4 @@ export { FakeConnection } from './fake-connection.js';
 export { FakeDriverError } from './fake-error.js';
 export type { FakeFault } from './fake-faults.js';
 export { findSecret } from './find-secret.js';
+export { type RollbackEachTest, rollbackEachTest, type WithRollbackOptions, withRollback } from './with-rollback.js';
