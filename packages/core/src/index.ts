@@ -42,6 +42,7 @@ export type {
   ErrorEvent,
   FactoryEvents,
   InvalidateEvent,
+  LeakEvent,
   QueryEvent,
   RollbackEvent,
 } from './events/event-types.js';

@@ -105,6 +105,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
         ping: (connection) => connection.ping(),
         shouldPing: (connection) => !this.#engine.runner.usedWithin(connection, PING_SKIP_AFTER_USE_MS),
         isBroken: (connection) => connection.broken === true,
+        holderOf: (connection) => this.#sessions.holderOf(connection),
       },
       options.pool,
       {
@@ -112,6 +113,8 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
         checkout: (connectionId) => hub.emit('checkout', { connectionId }),
         checkin: (connectionId) => hub.emit('checkin', { connectionId }),
         invalidate: (connectionId, reason) => hub.emit('invalidate', { connectionId, reason }),
+        leak: ({ connectionId, holder, heldMs, stack }) =>
+          hub.emit('leak', { connectionId, sessionId: holder, heldMs, stack }),
         error: (error, phase) => hub.emit('error', { phase: `pool.${phase}`, error }),
       },
       adapter.description,

@@ -21,7 +21,16 @@ const KNOWN_OPTIONS = ['pool', 'echo', 'logParameters', 'session', 'sync'];
 const KNOWN_SESSION_DEFAULTS = ['isolation', 'readOnly', 'timeoutMs', 'retry'];
 const KNOWN_RETRY_OPTIONS = ['attempts', 'baseDelayMs', 'maxDelayMs'];
 const KNOWN_SYNC_OPTIONS = ['poolSize', 'callTimeoutMs'];
-const KNOWN_POOL_OPTIONS = ['size', 'maxOverflow', 'timeoutMs', 'recycleMs', 'prePing', 'lifo', 'idleTimeoutMs'];
+const KNOWN_POOL_OPTIONS = [
+  'size',
+  'maxOverflow',
+  'timeoutMs',
+  'recycleMs',
+  'prePing',
+  'lifo',
+  'idleTimeoutMs',
+  'leakDetectionMs',
+];
 
 /** The session options each entry point takes (the others are refused, not ignored). */
 const SESSION_ENTRY_POINTS = {
@@ -63,6 +72,7 @@ export function resolveFactoryOptions(adapter: Adapter, options: FactoryOptions 
     prePing: typedPool.prePing ?? true,
     lifo: typedPool.lifo ?? false,
     idleTimeoutMs: typedPool.idleTimeoutMs,
+    leakDetectionMs: typedPool.leakDetectionMs,
     maxWriters: adapter.maxWriters,
   };
   for (const key of ['prePing', 'lifo'] as const) requireBoolean(`pool.${key}`, resolvedPool[key]);
