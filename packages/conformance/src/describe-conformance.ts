@@ -12,6 +12,7 @@ import { registerFactoryIsolationCases } from './cases/factory-isolation-cases.j
 import { registerHookCases } from './cases/hook-cases.js';
 import { registerIsolationCases } from './cases/isolation-cases.js';
 import { registerLeakCases } from './cases/leak-cases.js';
+import { registerLeakDetectionCases } from './cases/leak-detection-cases.js';
 import { registerLifecycleCases } from './cases/lifecycle-cases.js';
 import { registerPoolCases } from './cases/pool-cases.js';
 import { registerPreparedQueryCases } from './cases/prepared-query-cases.js';
@@ -47,6 +48,7 @@ const CASE_GROUPS: readonly ((ctx: SuiteContext) => void)[] = [
   registerLifecycleCases,
   registerEngineCases,
   registerPreparedQueryCases,
+  registerLeakDetectionCases,
   registerLeakCases,
 ];
 

@@ -1,8 +1,11 @@
 /** Frames captured at checkout: enough to get past the library's own frames into the caller's. */
 const CAPTURED_FRAMES = 40;
 
-/** The folder of core's own modules (`dist/` or `src/`), whose frames a leak report leaves out. */
-const CORE_ROOT = new URL('../', import.meta.url);
+/**
+ * Where core's own modules are, whose frames a leak report leaves out: `dist/`, and `src/` for
+ * frames that source maps point back to the TypeScript.
+ */
+const CORE_FOLDERS = ['../../dist/', '../../src/'].map((path) => new URL(path, import.meta.url));
 
 /** A generator being resumed (core's transaction rules): no file, nothing to learn. */
 const GENERATOR_STEP = /^\s*at \S+\.(next|throw|return) \(<anonymous>\)$/;
@@ -24,7 +27,6 @@ export interface AcquisitionSite {
  * const site = captureAcquisitionSite(Pool.prototype.acquire);
  * ```
  */
-// biome-ignore lint/complexity/noBannedTypes: captureStackTrace takes any function
 export function captureAcquisitionSite(entry: Function): AcquisitionSite {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = CAPTURED_FRAMES;
@@ -46,7 +48,7 @@ export function captureAcquisitionSite(entry: Function): AcquisitionSite {
  */
 export function formatAcquisitionSite(site: AcquisitionSite): string {
   const frames = (site.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at '));
-  const own = [CORE_ROOT.href, decodeURIComponent(CORE_ROOT.pathname)];
+  const own = CORE_FOLDERS.flatMap((folder) => [folder.href, decodeURIComponent(folder.pathname)]);
   const foreign = frames.filter((line) => !GENERATOR_STEP.test(line) && !own.some((root) => line.includes(root)));
   return (foreign.length > 0 ? foreign : frames).join('\n');
 }
