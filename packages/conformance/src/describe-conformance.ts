@@ -21,6 +21,7 @@ import { registerReadOnlyCases } from './cases/read-only-cases.js';
 import { registerSavepointCases } from './cases/savepoint-cases.js';
 import { registerStatementErrorCases } from './cases/statement-error-cases.js';
 import { registerSyncScopeCases } from './cases/sync-scope-cases.js';
+import { registerTelemetryCases } from './cases/telemetry-cases.js';
 import type { ConformanceTarget } from './conformance-target.js';
 import { SuiteContext } from './suite/suite-context.js';
 
@@ -49,6 +50,7 @@ const CASE_GROUPS: readonly ((ctx: SuiteContext) => void)[] = [
   registerEngineCases,
   registerPreparedQueryCases,
   registerLeakDetectionCases,
+  registerTelemetryCases,
   registerLeakCases,
 ];
 

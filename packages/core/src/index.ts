@@ -67,5 +67,6 @@ export type {
   SyncRunResult,
   SyncSession,
 } from './session/session-types.js';
+export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './telemetry/telemetry-options.js';
 export { type AdapterModule, findAdapterExport, provideAdapterModules } from './util/adapter-modules.js';
 export { assertNodeVersion, NODE_FLOOR, nodeVersionProblem } from './util/node-floor.js';

@@ -26,6 +26,7 @@ import { NativeSyncConnection } from '../sync/native-sync-connection.js';
 import type { SyncConnection } from '../sync/sync-connection.js';
 import { SyncSessionEngine } from '../sync/sync-session-engine.js';
 import { WorkerBridge } from '../sync/worker-bridge.js';
+import { FactoryTelemetry } from '../telemetry/factory-telemetry.js';
 import { settleWithin } from '../util/settle-within.js';
 import type { FactoryOptions } from './factory-options.js';
 import {
@@ -86,6 +87,8 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   #compileOnly: Kysely<DB> | undefined;
   #closing: Promise<void> | undefined;
   #sessionCounter = 0;
+  /** Undefined unless a tracer or meter is configured or registered: the uninstrumented path checks only this. */
+  readonly #telemetry: FactoryTelemetry | undefined;
 
   constructor(adapter: Adapter, options: ResolvedFactoryOptions) {
     this.#adapter = adapter;
@@ -115,6 +118,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
         invalidate: (connectionId, reason) => hub.emit('invalidate', { connectionId, reason }),
         leak: ({ connectionId, holder, heldMs, stack }) =>
           hub.emit('leak', { connectionId, sessionId: holder, heldMs, stack }),
+        ...(options.telemetry?.meter === undefined
+          ? {}
+          : { acquired: (waitedMs: number) => this.#telemetry?.recordWait(waitedMs) }),
         error: (error, phase) => hub.emit('error', { phase: `pool.${phase}`, error }),
       },
       adapter.description,
@@ -134,10 +140,29 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
           );
         }
       },
-      nextSessionId: () => `s${++this.#sessionCounter}`,
+      nextSessionId:
+        options.telemetry === undefined
+          ? () => `s${++this.#sessionCounter}`
+          : () => {
+              const id = `s${++this.#sessionCounter}`;
+              this.#telemetry?.sessionIdIssued(id);
+              return id;
+            },
     };
     this.#sessions = new SessionEngine(this.#engine, options.session, () => this.close());
     this.db = new KyselyClass<DB>(this.#sessions.base);
+    this.#telemetry =
+      options.telemetry === undefined
+        ? undefined
+        : new FactoryTelemetry(options.telemetry, {
+            adapter,
+            hub,
+            ambientScope: () => this.#sessions.ambientScope(),
+            ambientStore: () => this.#engine.ambient.getStore(),
+            stats: () => this.stats(),
+            poolSize: options.pool,
+            sessionDefaults: options.session,
+          });
     this.#sync = new SyncSessionEngine(
       this.#engine,
       this.#sessions.rules,
@@ -181,7 +206,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#sessions.run(fn as (tx: Session<any>) => Promise<T>, options);
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) return this.#sessions.run(fn as (tx: Session<any>) => Promise<T>, options);
+    return telemetry.session(options, () => this.#sessions.run(fn as (tx: Session<any>) => Promise<T>, options));
   }
 
   /**
@@ -200,7 +227,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#sessions.begin<DB>(options);
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) return this.#sessions.begin<DB>(options);
+    return telemetry.begin(options, () => this.#sessions.begin<DB>(options));
   }
 
   /**
@@ -379,6 +408,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     await this.#pool.destroyAll();
     await closing;
     await this.#bridge?.close();
+    this.#telemetry?.close();
     try {
       await this.#adapter.close?.();
     } catch (error) {

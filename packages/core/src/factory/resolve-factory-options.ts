@@ -5,6 +5,8 @@ import { ConfigurationError } from '../errors/error-classes.js';
 import { formatQueryEvent } from '../events/echo.js';
 import type { QueryEvent } from '../events/event-types.js';
 import type { ResolvedPoolOptions } from '../pool/pool.js';
+import type { TelemetrySetup } from '../telemetry/factory-telemetry.js';
+import { resolveTelemetry } from '../telemetry/resolve-telemetry.js';
 import { isTimerDuration, TIMER_DURATION_RULE } from '../util/timer-duration.js';
 import type { FactoryOptions } from './factory-options.js';
 
@@ -15,9 +17,11 @@ export interface ResolvedFactoryOptions {
   readonly logParameters: boolean;
   readonly session: NonNullable<FactoryOptions['session']>;
   readonly sync: { readonly poolSize: number; readonly callTimeoutMs: number };
+  /** Undefined: not instrumented (no tracer or meter configured or registered). */
+  readonly telemetry: TelemetrySetup | undefined;
 }
 
-const KNOWN_OPTIONS = ['pool', 'echo', 'logParameters', 'session', 'sync'];
+const KNOWN_OPTIONS = ['pool', 'echo', 'logParameters', 'session', 'sync', 'telemetry'];
 const KNOWN_SESSION_DEFAULTS = ['isolation', 'readOnly', 'timeoutMs', 'retry'];
 const KNOWN_RETRY_OPTIONS = ['attempts', 'baseDelayMs', 'maxDelayMs'];
 const KNOWN_SYNC_OPTIONS = ['poolSize', 'callTimeoutMs'];
@@ -103,6 +107,7 @@ export function resolveFactoryOptions(adapter: Adapter, options: FactoryOptions 
     logParameters: (options.logParameters ?? false) as boolean,
     session: session as NonNullable<FactoryOptions['session']>,
     sync: { poolSize, callTimeoutMs: callTimeoutMs as number },
+    telemetry: resolveTelemetry(adapter, options.telemetry as FactoryOptions['telemetry']),
   };
 }
 

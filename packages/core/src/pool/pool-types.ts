@@ -47,6 +47,8 @@ export interface PoolListeners {
   checkin?(id: number): void;
   /** A connection was discarded as broken. */
   invalidate?(id: number, reason: string): void;
+  /** An `acquire` got its connection after waiting `waitedMs` (only `acquire` is timed, and only with this listener set). */
+  acquired?(waitedMs: number): void;
   /** A connection has been held longer than `leakDetectionMs` (once per checkout). */
   leak?(leak: PoolLeak): void;
   /** Something failed where no caller could be told (a destroy, a listener, a late connect). */

@@ -110,6 +110,16 @@ export class Pool<T> {
    * that line.
    */
   acquire(options: AcquireOptions = {}): Promise<PooledConnection<T>> {
+    if (this.#listeners.acquired === undefined) return this.#acquire(options);
+    const started = performance.now();
+    return this.#acquire(options).then((connection) => {
+      const waitedMs = performance.now() - started;
+      this.#notify('acquired', (l) => l.acquired?.(waitedMs));
+      return connection;
+    });
+  }
+
+  #acquire(options: AcquireOptions): Promise<PooledConnection<T>> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -673,7 +683,7 @@ export class Pool<T> {
   }
 
   #notify(
-    event: 'connect' | 'checkout' | 'checkin' | 'invalidate' | 'leak',
+    event: 'connect' | 'checkout' | 'checkin' | 'invalidate' | 'leak' | 'acquired',
     call: (listeners: PoolListeners) => void,
   ): void {
     try {
