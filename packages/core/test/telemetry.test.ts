@@ -235,3 +235,35 @@ describe('telemetry: attributes from the adapter', () => {
     expect(operationName(sql)).toBe(expected);
   });
 });
+
+describe('telemetry: without @opentelemetry/api installed', () => {
+  it('sessions work, and only an explicit telemetry option asks for the package', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dist = new URL('../dist/', import.meta.url).href;
+    // Hides the package from require() the way a missing install does, then uses the built core.
+    const script = `
+      const Module = require('node:module');
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (request === '@opentelemetry/api') throw Object.assign(new Error('not installed'), { code: 'MODULE_NOT_FOUND' });
+        return resolve.call(this, request, ...rest);
+      };
+      (async () => {
+        const { createSessionFactory } = await import('${dist}index.js');
+        const { fakeAdapter } = await import('${dist}testing/index.js');
+        const adapter = fakeAdapter();
+        const sf = createSessionFactory(adapter);
+        const value = await sf.session(async () => 'ran');
+        await sf.close();
+        adapter.dispose();
+        let refused = 'no error';
+        try { createSessionFactory(fakeAdapter(), { telemetry: { poolName: 'x' } }); } catch (error) { refused = error.name + ': ' + error.message; }
+        console.log(JSON.stringify({ value, refused }));
+      })();
+    `;
+    const output = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    const { value, refused } = JSON.parse(output.trim().split('\n').at(-1)!);
+    expect(value).toBe('ran');
+    expect(refused).toMatch(/^ConfigurationError: The telemetry option needs @opentelemetry\/api/);
+  });
+});

@@ -6,6 +6,9 @@ export type OtelApi = typeof import('@opentelemetry/api');
 
 const API_PACKAGE = '@opentelemetry/api';
 
+/** Looked up once per process: factories after the first pay nothing, found or not. */
+let lookedUp: { readonly api: OtelApi | undefined } | undefined;
+
 /**
  * Loads `@opentelemetry/api` synchronously (factories are created synchronously), from core's
  * own location, else from the application's (with strict installs an optional peer may be
@@ -18,6 +21,11 @@ const API_PACKAGE = '@opentelemetry/api';
  * ```
  */
 export function loadOtelApi(): OtelApi | undefined {
+  lookedUp ??= { api: findOtelApi() };
+  return lookedUp.api;
+}
+
+function findOtelApi(): OtelApi | undefined {
   const bases = [import.meta.url, process.argv[1] ? join(dirname(process.argv[1]), 'noop.js') : undefined];
   bases.push(join(process.cwd(), 'noop.js'));
   for (const base of bases) {
