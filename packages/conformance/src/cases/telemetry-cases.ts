@@ -178,6 +178,26 @@ export function registerTelemetryCases(ctx: SuiteContext): void {
   });
 
   ctx.test(
+    'telemetry: a syncSession is one span with its statements as children',
+    async () => {
+      const { sf, spans } = await open();
+      sf.syncSession((tx) => {
+        tx.run(tx.db.insertInto('account').values(ALICE));
+        return tx.get(tx.db.selectFrom('account').select('id'));
+      });
+      const [session, ...others] = sessionSpans(spans());
+      expect(others).toEqual([]);
+      expect(session!.attributes).toMatchObject({
+        'sessionfactory.session.outcome': 'commit',
+        'sessionfactory.session.attempts': 1,
+      });
+      const operations = childrenOf(session!, spans()).map((span) => span.attributes['db.operation.name']);
+      expect(operations.slice(1)).toEqual(['INSERT', 'SELECT', 'COMMIT']);
+    },
+    { skip: ctx.capabilities.sync === false ? 'capabilities.sync is false' : undefined },
+  );
+
+  ctx.test(
     'telemetry: pool metrics follow db.client.connection.* (count by state, max, pending, wait time)',
     async () => {
       const pool = ctx.shared ? { size: 2, maxOverflow: 1 } : { size: 1, maxOverflow: 0 }; // :memory: is one connection

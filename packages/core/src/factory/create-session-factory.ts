@@ -158,6 +158,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
             adapter,
             hub,
             ambientScope: () => this.#sessions.ambientScope(),
+            syncAmbientScope: () => this.#sync.ambientScope(),
             ambientStore: () => this.#engine.ambient.getStore(),
             stats: () => this.stats(),
             poolSize: options.pool,
@@ -263,7 +264,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   syncSession<T>(fn: (tx: SyncSession<DB>) => T, options?: Omit<SessionOptions, 'signal' | 'retry'>): T {
     if (typeof fn !== 'function') throw new TypeError('sf.syncSession(fn): fn must be a function (tx) => value');
     checkSessionOptions(options, 'syncSession');
-    return this.#sync.run(fn as (tx: SyncSession<any>) => T, options);
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) return this.#sync.run(fn as (tx: SyncSession<any>) => T, options);
+    return telemetry.syncSession(options, () => this.#sync.run(fn as (tx: SyncSession<any>) => T, options));
   }
 
   /**

@@ -42,6 +42,8 @@ export interface TelemetrySources {
   readonly hub: EventHub;
   /** The ambient transactional scope of this factory (decides whether a session starts a transaction). */
   readonly ambientScope: () => Scope | undefined;
+  /** The same for sync sessions (they keep their own stack). */
+  readonly syncAmbientScope: () => Scope | undefined;
   /** What `engine.ambient` holds right now: tells a session's own transactions from those its function opens. */
   readonly ambientStore: () => unknown;
   readonly stats: () => PoolStats;
@@ -59,6 +61,8 @@ interface TracedSession {
   readonly ids: string[];
   attempts: number;
   outcome: 'commit' | 'rollback' | undefined;
+  /** The session id of the last transaction that ended (the one `sf.current()` named last). */
+  lastId: string | undefined;
   /** `sf.begin()`: ends at its commit or rollback event, not when a function returns. */
   readonly managed: boolean;
   ended: boolean;
@@ -122,7 +126,7 @@ export class FactoryTelemetry {
    * decide), else run as is (a joined scope belongs to the span of the session it joins).
    */
   session<T>(options: SessionOptions | undefined, run: () => Promise<T>): Promise<T> {
-    if (this.#tracer === undefined || !this.#startsTransaction(options)) return run();
+    if (this.#tracer === undefined || !this.#startsTransaction(options, this.#sources.ambientScope())) return run();
     const traced = this.#start(options, false);
     let work: Promise<T>;
     try {
@@ -141,6 +145,21 @@ export class FactoryTelemetry {
         throw error;
       },
     );
+  }
+
+  /** Runs `sf.syncSession` (synchronously): traced like `session` when it starts a transaction. */
+  syncSession<T>(options: SessionOptions | undefined, run: () => T): T {
+    if (this.#tracer === undefined || !this.#startsTransaction(options, this.#sources.syncAmbientScope())) return run();
+    const traced = this.#start(options, false);
+    let value: T;
+    try {
+      value = this.#traced.run(traced, () => this.#api.context.with(traced.context, run));
+    } catch (error) {
+      this.#finish(traced, error);
+      throw error;
+    }
+    this.#finish(traced, undefined);
+    return value;
   }
 
   /** Runs `sf.begin`: its span lasts until the session's commit or rollback. */
@@ -170,9 +189,8 @@ export class FactoryTelemetry {
     this.#unobserve?.();
   }
 
-  #startsTransaction(options: SessionOptions | undefined): boolean {
+  #startsTransaction(options: SessionOptions | undefined, joined: Scope | undefined): boolean {
     try {
-      const joined = this.#sources.ambientScope();
       const plan = planPropagation(options?.propagation, joined, options ?? {}, this.#sources.adapter.capabilities);
       return plan === 'new';
     } catch {
@@ -204,6 +222,7 @@ export class FactoryTelemetry {
       ids: [],
       attempts: 0,
       outcome: undefined,
+      lastId: undefined,
       managed,
       ended: false,
     };
@@ -226,6 +245,7 @@ export class FactoryTelemetry {
     if (traced === undefined) return;
     traced.attempts += 1;
     traced.outcome = outcome;
+    traced.lastId = sessionId;
     if (traced.managed) this.#finish(traced, undefined);
   }
 
@@ -241,7 +261,7 @@ export class FactoryTelemetry {
     span.setAttributes({
       'sessionfactory.session.attempts': traced.attempts,
       'sessionfactory.session.outcome': outcome,
-      ...(traced.ids.length > 0 ? { 'sessionfactory.session.id': traced.ids.at(-1)! } : {}),
+      ...(traced.lastId === undefined ? {} : { 'sessionfactory.session.id': traced.lastId }),
     });
     if (error !== undefined) {
       span.setAttribute('error.type', errorType(error));
