@@ -315,13 +315,13 @@ export class SessionEngine {
 
   readonly #live = new Set<AsyncTx>();
 
+  readonly #cutOff = new WeakMap<AsyncTx, (error: SessionFactoryError) => void>();
+
   /** The session whose transaction holds `connection`, if one does (leak reports name it). */
   holderOf(connection: Pooled): string | undefined {
     for (const tx of this.#live) if (tx.connection === connection && !tx.ended) return tx.id;
     return undefined;
   }
-
-  readonly #cutOff = new WeakMap<AsyncTx, (error: SessionFactoryError) => void>();
 
   /** The deadline passed: refuse further statements and cancel the running one on the server. */
   abort(tx: AsyncTx, error: SessionFactoryError): void {
