@@ -314,7 +314,6 @@ export class SessionEngine {
   }
 
   readonly #live = new Set<AsyncTx>();
-
   readonly #cutOff = new WeakMap<AsyncTx, (error: SessionFactoryError) => void>();
 
   /** The session whose transaction holds `connection`, if one does (leak reports name it). */
