@@ -12,6 +12,7 @@ import { registerFactoryIsolationCases } from './cases/factory-isolation-cases.j
 import { registerHookCases } from './cases/hook-cases.js';
 import { registerIsolationCases } from './cases/isolation-cases.js';
 import { registerLeakCases } from './cases/leak-cases.js';
+import { registerLeakDetectionCases } from './cases/leak-detection-cases.js';
 import { registerLifecycleCases } from './cases/lifecycle-cases.js';
 import { registerPoolCases } from './cases/pool-cases.js';
 import { registerPreparedQueryCases } from './cases/prepared-query-cases.js';
@@ -21,6 +22,7 @@ import { registerRollbackPerTestCases } from './cases/rollback-per-test-cases.js
 import { registerSavepointCases } from './cases/savepoint-cases.js';
 import { registerStatementErrorCases } from './cases/statement-error-cases.js';
 import { registerSyncScopeCases } from './cases/sync-scope-cases.js';
+import { registerTelemetryCases } from './cases/telemetry-cases.js';
 import type { ConformanceTarget } from './conformance-target.js';
 import { SuiteContext } from './suite/suite-context.js';
 
@@ -49,6 +51,8 @@ const CASE_GROUPS: readonly ((ctx: SuiteContext) => void)[] = [
   registerEngineCases,
   registerPreparedQueryCases,
   registerRollbackPerTestCases,
+  registerLeakDetectionCases,
+  registerTelemetryCases,
   registerLeakCases,
 ];
 

@@ -42,6 +42,7 @@ export type {
   ErrorEvent,
   FactoryEvents,
   InvalidateEvent,
+  LeakEvent,
   QueryEvent,
   ReplicaHealthEvent,
   RollbackEvent,
@@ -70,5 +71,6 @@ export type {
   SyncRunResult,
   SyncSession,
 } from './session/session-types.js';
+export type { MeterProviderLike, TelemetryOptions, TracerProviderLike } from './telemetry/telemetry-options.js';
 export { type AdapterModule, findAdapterExport, provideAdapterModules } from './util/adapter-modules.js';
 export { assertNodeVersion, NODE_FLOOR, nodeVersionProblem } from './util/node-floor.js';

@@ -68,7 +68,7 @@ describe('resolveFactoryOptions rejects bad options with ConfigurationError', ()
 
   it('unknown options, listing the known ones', () => {
     expect(configError({ poolSize: 3 }).message).toBe(
-      'Unknown option poolSize. Known options: pool, echo, logParameters, session, sync, replicas, replicaWaitMs, maxReplicaLagMs.',
+      'Unknown option poolSize. Known options: pool, echo, logParameters, session, sync, replicas, replicaWaitMs, maxReplicaLagMs, telemetry.',
     );
     expect(configError({ pool: { max: 3 } }).message).toMatch(
       /Unknown option pool\.max\. Known options: pool\.size, pool\.maxOverflow, pool\.timeoutMs/,

@@ -21,6 +21,20 @@ export interface InvalidateEvent extends ConnectionEvent {
   readonly reason: string;
 }
 
+/**
+ * A connection held longer than `pool.leakDetectionMs`: emitted once per checkout, while it is
+ * still held. Its later return emits nothing more (a normal `checkin`, if it is kept).
+ */
+export interface LeakEvent {
+  readonly connectionId: number;
+  /** The session holding it (`sf.session`, `sf.begin`); undefined for `sf.connection`, sync sessions and Kysely's own transactions. */
+  readonly sessionId: string | undefined;
+  /** How long it had been held when reported (at least `leakDetectionMs`). */
+  readonly heldMs: number;
+  /** Where it was acquired: stack frames (`    at ...` lines), sessionfactory's own frames left out. */
+  readonly stack: string;
+}
+
 export interface CommitEvent {
   readonly sessionId: string;
   readonly durationMs: number;
@@ -79,6 +93,7 @@ export interface FactoryEvents {
   checkout: ConnectionEvent;
   checkin: ConnectionEvent;
   invalidate: InvalidateEvent;
+  leak: LeakEvent;
   query: QueryEvent;
   commit: CommitEvent;
   rollback: RollbackEvent;

@@ -31,6 +31,7 @@ import type { SyncConnection } from '../sync/sync-connection.js';
 import { type SyncScope, SyncSessionEngine } from '../sync/sync-session-engine.js';
 import { WorkerBridge } from '../sync/worker-bridge.js';
 import { WorkerTestConnection } from '../sync/worker-test-connection.js';
+import { FactoryTelemetry } from '../telemetry/factory-telemetry.js';
 import { settleWithin } from '../util/settle-within.js';
 import type { FactoryOptions } from './factory-options.js';
 import {
@@ -94,6 +95,8 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   readonly [ROLLBACK_SUPPORT]: RollbackSupport = {
     open: (slot, sync) => this.#openTestTransaction(slot, sync),
   };
+  /** Undefined unless a tracer or meter is configured or registered: the uninstrumented path checks only this. */
+  readonly #telemetry: FactoryTelemetry | undefined;
 
   constructor(adapter: Adapter, options: ResolvedFactoryOptions) {
     this.#adapter = adapter;
@@ -113,6 +116,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
         ping: (connection) => connection.ping(),
         shouldPing: (connection) => !this.#engine.runner.provenAlive(connection),
         isBroken: (connection) => connection.broken === true,
+        holderOf: (connection) => this.#sessions.holderOf(connection),
       },
       options.pool,
       {
@@ -120,6 +124,11 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
         checkout: (connectionId) => hub.emit('checkout', { connectionId }),
         checkin: (connectionId) => hub.emit('checkin', { connectionId }),
         invalidate: (connectionId, reason) => hub.emit('invalidate', { connectionId, reason }),
+        leak: ({ connectionId, holder, heldMs, stack }) =>
+          hub.emit('leak', { connectionId, sessionId: holder, heldMs, stack }),
+        ...(options.telemetry?.meter === undefined
+          ? {}
+          : { acquired: (waitedMs: number) => this.#telemetry?.recordWait(waitedMs) }),
         error: (error, phase) => hub.emit('error', { phase: `pool.${phase}`, error }),
       },
       adapter.description,
@@ -156,10 +165,30 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
           );
         }
       },
-      nextSessionId: () => `s${++this.#sessionCounter}`,
+      nextSessionId:
+        options.telemetry === undefined
+          ? () => `s${++this.#sessionCounter}`
+          : () => {
+              const id = `s${++this.#sessionCounter}`;
+              this.#telemetry?.sessionIdIssued(id);
+              return id;
+            },
     };
     this.#sessions = new SessionEngine(this.#engine, options.session, () => this.close());
     this.db = new KyselyClass<DB>(this.#sessions.base);
+    this.#telemetry =
+      options.telemetry === undefined
+        ? undefined
+        : new FactoryTelemetry(options.telemetry, {
+            adapter,
+            hub,
+            ambientScope: () => this.#sessions.ambientScope(),
+            syncAmbientScope: () => this.#sync.ambientScope(),
+            ambientStore: () => this.#engine.ambient.getStore(),
+            stats: () => this.stats(),
+            poolSize: options.pool,
+            sessionDefaults: options.session,
+          });
     this.#sync = new SyncSessionEngine(
       this.#engine,
       this.#sessions.rules,
@@ -203,7 +232,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#sessions.run(fn as (tx: Session<any>) => Promise<T>, options);
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) return this.#sessions.run(fn as (tx: Session<any>) => Promise<T>, options);
+    return telemetry.session(options, () => this.#sessions.run(fn as (tx: Session<any>) => Promise<T>, options));
   }
 
   /**
@@ -222,7 +253,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#sessions.begin<DB>(options);
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) return this.#sessions.begin<DB>(options);
+    return telemetry.begin(options, () => this.#sessions.begin<DB>(options));
   }
 
   /**
@@ -256,7 +289,9 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
   syncSession<T>(fn: (tx: SyncSession<DB>) => T, options?: Omit<SessionOptions, 'signal' | 'retry'>): T {
     if (typeof fn !== 'function') throw new TypeError('sf.syncSession(fn): fn must be a function (tx) => value');
     checkSessionOptions(options, 'syncSession');
-    return this.#sync.run(fn as (tx: SyncSession<any>) => T, options);
+    const telemetry = this.#telemetry;
+    if (telemetry === undefined) return this.#sync.run(fn as (tx: SyncSession<any>) => T, options);
+    return telemetry.syncSession(options, () => this.#sync.run(fn as (tx: SyncSession<any>) => T, options));
   }
 
   /**
@@ -421,6 +456,7 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
     await closing;
     await this.#bridge?.close();
     await this.#replicas?.close();
+    this.#telemetry?.close();
     try {
       await this.#adapter.close?.();
     } catch (error) {

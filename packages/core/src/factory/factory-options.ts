@@ -2,6 +2,7 @@ import type { Adapter } from '../adapter/adapter.js';
 import type { QueryEvent } from '../events/event-types.js';
 import type { PoolOptions } from '../pool/pool-options.js';
 import type { SessionOptions } from '../session/session-options.js';
+import type { TelemetryOptions } from '../telemetry/telemetry-options.js';
 
 /** Options of `createSessionFactory` / `openSessionFactory`. */
 export interface FactoryOptions {
@@ -12,6 +13,11 @@ export interface FactoryOptions {
   readonly logParameters?: boolean;
   /** Defaults for every session (a session's own options win). */
   readonly session?: Omit<SessionOptions, 'signal' | 'propagation' | 'after'>;
+  /**
+   * OpenTelemetry spans and pool metrics. Left out: the globally registered providers, if any
+   * (checked once, when the factory is created); `false`: none.
+   */
+  readonly telemetry?: TelemetryOptions | false;
   /** Worker-backed sync scopes (Postgres, MySQL). */
   readonly sync?: {
     /** Connections the worker keeps. Default 1. */

@@ -5,6 +5,8 @@ import { ConfigurationError } from '../errors/error-classes.js';
 import { formatQueryEvent } from '../events/echo.js';
 import type { QueryEvent } from '../events/event-types.js';
 import type { ResolvedPoolOptions } from '../pool/pool.js';
+import type { TelemetrySetup } from '../telemetry/factory-telemetry.js';
+import { resolveTelemetry } from '../telemetry/resolve-telemetry.js';
 import { isTimerDuration, TIMER_DURATION_RULE } from '../util/timer-duration.js';
 import type { FactoryOptions } from './factory-options.js';
 
@@ -19,6 +21,8 @@ export interface ResolvedFactoryOptions {
   readonly replicas: readonly (string | Adapter)[];
   readonly replicaWaitMs: number;
   readonly maxReplicaLagMs: number;
+  /** Undefined: not instrumented (no tracer or meter configured or registered). */
+  readonly telemetry: TelemetrySetup | undefined;
 }
 
 const KNOWN_OPTIONS = [
@@ -30,11 +34,21 @@ const KNOWN_OPTIONS = [
   'replicas',
   'replicaWaitMs',
   'maxReplicaLagMs',
+  'telemetry',
 ];
 const KNOWN_SESSION_DEFAULTS = ['isolation', 'readOnly', 'timeoutMs', 'retry'];
 const KNOWN_RETRY_OPTIONS = ['attempts', 'baseDelayMs', 'maxDelayMs'];
 const KNOWN_SYNC_OPTIONS = ['poolSize', 'callTimeoutMs'];
-const KNOWN_POOL_OPTIONS = ['size', 'maxOverflow', 'timeoutMs', 'recycleMs', 'prePing', 'lifo', 'idleTimeoutMs'];
+const KNOWN_POOL_OPTIONS = [
+  'size',
+  'maxOverflow',
+  'timeoutMs',
+  'recycleMs',
+  'prePing',
+  'lifo',
+  'idleTimeoutMs',
+  'leakDetectionMs',
+];
 
 /** The session options each entry point takes (the others are refused, not ignored). */
 const SESSION_ENTRY_POINTS = {
@@ -79,6 +93,7 @@ export function resolveFactoryOptions(adapter: Adapter, options: FactoryOptions 
     prePing: typedPool.prePing ?? true,
     lifo: typedPool.lifo ?? false,
     idleTimeoutMs: typedPool.idleTimeoutMs,
+    leakDetectionMs: typedPool.leakDetectionMs,
     maxWriters: adapter.maxWriters,
   };
   for (const key of ['prePing', 'lifo'] as const) requireBoolean(`pool.${key}`, resolvedPool[key]);
@@ -117,6 +132,7 @@ export function resolveFactoryOptions(adapter: Adapter, options: FactoryOptions 
     logParameters: (options.logParameters ?? false) as boolean,
     session: session as NonNullable<FactoryOptions['session']>,
     sync: { poolSize, callTimeoutMs: callTimeoutMs as number },
+    telemetry: resolveTelemetry(adapter, options.telemetry as FactoryOptions['telemetry']),
   };
 }
 

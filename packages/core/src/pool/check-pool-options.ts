@@ -17,6 +17,14 @@ export function checkPoolOptions(options: ResolvedPoolOptions): void {
   requireDuration('timeoutMs', options.timeoutMs);
   if (options.recycleMs !== undefined) requireDuration('recycleMs', options.recycleMs);
   if (options.idleTimeoutMs !== undefined) requireDuration('idleTimeoutMs', options.idleTimeoutMs);
+  if (options.leakDetectionMs !== undefined) {
+    requireDuration('leakDetectionMs', options.leakDetectionMs);
+    if (options.leakDetectionMs === 0) {
+      throw new ConfigurationError(
+        'pool.leakDetectionMs must be above 0, got 0: every checkout would be reported as a leak. Leave the option out to turn leak detection off.',
+      );
+    }
+  }
   if (options.maxWriters !== undefined && (!Number.isInteger(options.maxWriters) || options.maxWriters < 1)) {
     throw new ConfigurationError(`maxWriters must be an integer >= 1, got ${String(options.maxWriters)}`);
   }

@@ -14,6 +14,19 @@ export interface PoolOptions {
   readonly lifo?: boolean;
   /** Close an idle connection unused this long (the pool refills to `size` lazily). */
   readonly idleTimeoutMs?: number;
+  /**
+   * Report a connection held longer than this many milliseconds: the factory emits one `leak`
+   * event per checkout, with the stack where the connection was acquired (HikariCP's
+   * `leakDetectionThreshold`). Off by default; while off, no stack is captured and no timer runs.
+   *
+   * @example
+   * ```ts
+   * const sf = createSessionFactory(adapter, { pool: { leakDetectionMs: 10_000 } })
+   * sf.on('leak', ({ connectionId, sessionId, heldMs, stack }) =>
+   *   console.warn(`connection ${connectionId} (${sessionId ?? 'no session'}) held ${heldMs} ms, acquired at\n${stack}`))
+   * ```
+   */
+  readonly leakDetectionMs?: number;
 }
 
 /** Gauges and counters of `sf.stats()`. */

@@ -17,6 +17,21 @@ export interface PoolHooks<T> {
   shouldPing?(resource: T): boolean;
   /** The driver already knows the connection is dead (checked at release and at checkout). */
   isBroken?(resource: T): boolean;
+  /** Names what holds a checked-out connection (a session id), for leak reports and timeout messages. */
+  holderOf?(connection: PooledConnection<T>): string | undefined;
+}
+
+/**
+ * A connection held longer than `leakDetectionMs`, as the pool reports it (once per checkout).
+ */
+export interface PoolLeak {
+  readonly connectionId: number;
+  /** What `hooks.holderOf` named (a session id), if anything. */
+  readonly holder: string | undefined;
+  /** Milliseconds since checkout. */
+  readonly heldMs: number;
+  /** Stack frames where the connection was acquired, the library's own frames left out. */
+  readonly stack: string;
 }
 
 /**
@@ -32,6 +47,10 @@ export interface PoolListeners {
   checkin?(id: number): void;
   /** A connection was discarded as broken. */
   invalidate?(id: number, reason: string): void;
+  /** An `acquire` got its connection after waiting `waitedMs` (only `acquire` is timed, and only with this listener set). */
+  acquired?(waitedMs: number): void;
+  /** A connection has been held longer than `leakDetectionMs` (once per checkout). */
+  leak?(leak: PoolLeak): void;
   /** Something failed where no caller could be told (a destroy, a listener, a late connect). */
   error?(error: unknown, phase: string): void;
 }
@@ -47,6 +66,8 @@ export interface ResolvedPoolOptions {
   prePing: boolean;
   lifo: boolean;
   idleTimeoutMs: number | undefined;
+  /** Report connections held longer than this (undefined: off, no stacks captured, no timers). */
+  leakDetectionMs?: number | undefined;
   /**
    * Writers allowed to hold a connection at once (SQLite: 1, from `Adapter.maxWriters`); further
    * writers wait in line, first come first served, within `timeoutMs`. Undefined: no limit.

@@ -1,3 +1,4 @@
+import type { AcquisitionSite } from './acquisition-site.js';
 import type { PooledConnection } from './pool-types.js';
 
 /** setTimeout fires at once for delays above this (32-bit signed milliseconds). */
@@ -19,6 +20,8 @@ export class PoolWaiter<T> {
   serving = false;
   /** The caller holds a writer slot, which it gives back if it gets no connection. */
   writer = false;
+  /** Where the caller asked (with `leakDetectionMs` set): the leak report's stack. */
+  site: AcquisitionSite | undefined;
   #settled = false;
   #timer: NodeJS.Timeout | undefined;
   #signal: AbortSignal | undefined;

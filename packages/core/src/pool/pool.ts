@@ -1,7 +1,8 @@
 import { FactoryClosedError, PoolTimeoutError } from '../errors/error-classes.js';
 import { redactPassword } from '../errors/redact.js';
+import { type AcquisitionSite, captureAcquisitionSite, formatAcquisitionSite } from './acquisition-site.js';
 import { checkPoolOptions } from './check-pool-options.js';
-import { poolTimeoutMessage } from './pool-timeout-message.js';
+import { type HolderFacts, poolTimeoutMessage } from './pool-timeout-message.js';
 import type {
   AcquireOptions,
   PooledConnection,
@@ -18,6 +19,7 @@ export type {
   ConnectionRole,
   PooledConnection,
   PoolHooks,
+  PoolLeak,
   PoolListeners,
   PoolSnapshot,
   ResolvedPoolOptions,
@@ -33,6 +35,12 @@ type ConnectionState = 'idle' | 'inHand' | 'checkedOut' | 'destroyed' | 'forceDe
 interface IdleEntry<T> {
   readonly connection: PooledConnection<T>;
   readonly timer: NodeJS.Timeout | undefined;
+}
+
+/** A checkout watched for leaks (only with `leakDetectionMs` set). */
+interface LeakWatch {
+  readonly site: AcquisitionSite;
+  readonly timer: NodeJS.Timeout;
 }
 
 /**
@@ -53,7 +61,10 @@ export class Pool<T> {
   readonly #live = new Set<PooledConnection<T>>();
   /** Oldest-returned first. */
   readonly #idle: IdleEntry<T>[] = [];
-  readonly #checkedOut = new Set<PooledConnection<T>>();
+  /** Checked-out connections and when (`performance.now()`) they were checked out, oldest first. */
+  readonly #checkedOut = new Map<PooledConnection<T>, number>();
+  /** Checkouts watched for leaks; empty while `leakDetectionMs` is off. */
+  readonly #leakWatches = new Map<PooledConnection<T>, LeakWatch>();
   readonly #states = new WeakMap<PooledConnection<T>, ConnectionState>();
   /** Callers waiting in line, first come first served. */
   readonly #queue: PoolWaiter<T>[] = [];
@@ -99,13 +110,24 @@ export class Pool<T> {
    * that line.
    */
   acquire(options: AcquireOptions = {}): Promise<PooledConnection<T>> {
+    if (this.#listeners.acquired === undefined) return this.#acquire(options);
+    const started = performance.now();
+    return this.#acquire(options).then((connection) => {
+      const waitedMs = performance.now() - started;
+      this.#notify('acquired', (l) => l.acquired?.(waitedMs));
+      return connection;
+    });
+  }
+
+  #acquire(options: AcquireOptions): Promise<PooledConnection<T>> {
     if (this.#closed) return Promise.reject(this.#closedError());
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(signal.reason);
     const gate = options.role === 'reader' ? undefined : this.#gate;
-    if (gate === undefined) return this.#acquireConnection(signal, this.#options.timeoutMs, false);
-    if (gate.tryEnter()) return this.#acquireConnection(signal, this.#options.timeoutMs, true);
-    return this.#acquireAfterGate(gate, signal);
+    const site = this.#options.leakDetectionMs === undefined ? undefined : captureAcquisitionSite(this.acquire);
+    if (gate === undefined) return this.#acquireConnection(signal, this.#options.timeoutMs, false, site);
+    if (gate.tryEnter()) return this.#acquireConnection(signal, this.#options.timeoutMs, true, site);
+    return this.#acquireAfterGate(gate, signal, site);
   }
 
   /**
@@ -124,14 +146,22 @@ export class Pool<T> {
     const gate = options.role === 'reader' ? undefined : this.#gate;
     if (gate !== undefined && !gate.tryEnter()) return undefined;
     const idle = this.#takeUsableIdle();
-    if (idle !== undefined && !this.#needsPing(idle)) return this.#checkOut(idle, gate !== undefined);
+    if (idle !== undefined && !this.#needsPing(idle)) {
+      const site =
+        this.#options.leakDetectionMs === undefined ? undefined : captureAcquisitionSite(this.tryAcquireIdle);
+      return this.#checkOut(idle, gate !== undefined, site);
+    }
     if (idle !== undefined) this.#place(idle);
     gate?.leave();
     return undefined;
   }
 
   /** Waits for a writer slot, then for a connection with what is left of `timeoutMs`. */
-  async #acquireAfterGate(gate: WriterGate, signal: AbortSignal | undefined): Promise<PooledConnection<T>> {
+  async #acquireAfterGate(
+    gate: WriterGate,
+    signal: AbortSignal | undefined,
+    site: AcquisitionSite | undefined,
+  ): Promise<PooledConnection<T>> {
     const started = performance.now();
     await gate.enter(this.#options.timeoutMs, signal, () => this.#writerTimeout());
     if (this.#closed) {
@@ -139,7 +169,7 @@ export class Pool<T> {
       throw this.#closedError();
     }
     const left = Math.max(0, this.#options.timeoutMs - (performance.now() - started));
-    return this.#acquireConnection(signal, left, true);
+    return this.#acquireConnection(signal, left, true, site);
   }
 
   /** The connection part of `acquire`; a writer that fails here gives its slot back. */
@@ -147,11 +177,12 @@ export class Pool<T> {
     signal: AbortSignal | undefined,
     timeoutMs: number,
     writer: boolean,
+    site: AcquisitionSite | undefined,
   ): Promise<PooledConnection<T>> {
     // Fast path: nobody waits and an idle connection is at hand: no queueing, and no waiter or
     // timer at all when it needs no ping.
     const idle = this.#queue.length === 0 ? this.#takeUsableIdle() : undefined;
-    if (idle !== undefined && !this.#needsPing(idle)) return Promise.resolve(this.#checkOut(idle, writer));
+    if (idle !== undefined && !this.#needsPing(idle)) return Promise.resolve(this.#checkOut(idle, writer, site));
     return new Promise<PooledConnection<T>>((resolve, reject) => {
       const fail = writer
         ? (error: unknown) => {
@@ -161,6 +192,7 @@ export class Pool<T> {
         : reject;
       const waiter = new PoolWaiter<T>(resolve, fail, (settled) => this.#forget(settled));
       waiter.writer = writer;
+      waiter.site = site;
       this.#waiting.add(waiter);
       waiter.arm(timeoutMs, () => this.#timeOut(waiter), signal);
       if (idle !== undefined) {
@@ -183,20 +215,21 @@ export class Pool<T> {
     if (this.#closed) throw this.#closedError();
     const gate = options.role === 'reader' ? undefined : this.#gate;
     if (gate !== undefined && !gate.tryEnter()) throw new PoolTimeoutError(this.#writerBusyNowMessage(gate));
-    const connection = this.#takeSync();
+    const site = this.#options.leakDetectionMs === undefined ? undefined : captureAcquisitionSite(this.tryAcquireSync);
+    const connection = this.#takeSync(site);
     if (gate === undefined) return connection;
     if (connection === undefined) gate.leave();
     else this.#writers.add(connection);
     return connection;
   }
 
-  #takeSync(): PooledConnection<T> | undefined {
+  #takeSync(site: AcquisitionSite | undefined): PooledConnection<T> | undefined {
     if (this.#queue.length > 0) return undefined;
     const idle = this.#takeUsableIdle();
-    if (idle !== undefined) return this.#checkOut(idle);
+    if (idle !== undefined) return this.#checkOut(idle, false, site);
     if (this.#hooks.createSync === undefined || !this.#hasCapacity()) return undefined;
     const connection = this.#register(this.#hooks.createSync());
-    return this.#checkOut(connection);
+    return this.#checkOut(connection, false, site);
   }
 
   /**
@@ -293,7 +326,7 @@ export class Pool<T> {
    */
   async destroyAll(): Promise<void> {
     void this.close();
-    for (const connection of [...this.#checkedOut]) {
+    for (const connection of [...this.#checkedOut.keys()]) {
       this.#destroy(connection, 'forceDestroyed');
       this.#leaveGate(connection);
     }
@@ -421,14 +454,57 @@ export class Pool<T> {
       this.#place(connection);
       return;
     }
-    waiter.resolve(this.#checkOut(connection, waiter.writer));
+    waiter.resolve(this.#checkOut(connection, waiter.writer, waiter.site));
   }
 
-  #checkOut(connection: PooledConnection<T>, writer = false): PooledConnection<T> {
+  #checkOut(connection: PooledConnection<T>, writer = false, site?: AcquisitionSite): PooledConnection<T> {
     this.#move(connection, 'checkedOut');
     if (writer) this.#writers.add(connection);
+    if (site !== undefined) this.#watchForLeak(connection, site);
     this.#notify('checkout', (l) => l.checkout?.(connection.id));
     return connection;
+  }
+
+  /** One unref'd timer per checkout: it reports the connection if it is still held when it fires. */
+  #watchForLeak(connection: PooledConnection<T>, site: AcquisitionSite): void {
+    const timer = setTimeout(() => this.#reportLeak(connection), this.#options.leakDetectionMs).unref();
+    this.#leakWatches.set(connection, { site, timer });
+  }
+
+  #reportLeak(connection: PooledConnection<T>): void {
+    const watch = this.#leakWatches.get(connection);
+    const since = this.#checkedOut.get(connection);
+    if (watch === undefined || since === undefined) return;
+    const leak = {
+      connectionId: connection.id,
+      holder: this.#holderOf(connection),
+      heldMs: performance.now() - since,
+      stack: formatAcquisitionSite(watch.site),
+    };
+    this.#notify('leak', (l) => l.leak?.(leak));
+  }
+
+  /** The connection checked out longest ago: who holds it, since when, and where it was acquired. */
+  #oldestHolder(): HolderFacts | undefined {
+    for (const [connection, since] of this.#checkedOut) {
+      const site = this.#leakWatches.get(connection)?.site;
+      return {
+        connectionId: connection.id,
+        holder: this.#holderOf(connection),
+        heldMs: performance.now() - since,
+        stack: site === undefined ? undefined : formatAcquisitionSite(site),
+      };
+    }
+    return undefined;
+  }
+
+  #holderOf(connection: PooledConnection<T>): string | undefined {
+    try {
+      return this.#hooks.holderOf?.(connection);
+    } catch (error) {
+      this.#report(error, 'holderOf');
+      return undefined;
+    }
   }
 
   /** Takes idle connections in checkout order, discarding broken and too-old ones, until one is usable. */
@@ -472,9 +548,18 @@ export class Pool<T> {
       clearTimeout(entry?.timer);
     } else if (from === 'checkedOut') {
       this.#checkedOut.delete(connection);
+      if (this.#leakWatches.size > 0) this.#stopLeakWatch(connection);
     }
-    if (to === 'checkedOut') this.#checkedOut.add(connection);
+    if (to === 'checkedOut') this.#checkedOut.set(connection, performance.now());
     this.#states.set(connection, to);
+  }
+
+  /** The connection was returned (or taken back): a leak not yet reported never will be; one reported stays reported. */
+  #stopLeakWatch(connection: PooledConnection<T>): void {
+    const watch = this.#leakWatches.get(connection);
+    if (watch === undefined) return;
+    clearTimeout(watch.timer);
+    this.#leakWatches.delete(connection);
   }
 
   #invalidateConnection(connection: PooledConnection<T>, reason: string): Promise<void> {
@@ -515,6 +600,7 @@ export class Pool<T> {
       waiting: this.#waiting.size,
       description: this.#description,
       wasServing: waiter.serving,
+      oldestHolder: this.#oldestHolder(),
     });
     if (waiter.reject(new PoolTimeoutError(message))) this.#timeouts += 1;
   }
@@ -537,6 +623,7 @@ export class Pool<T> {
         description: this.#description,
         wasServing: false,
         writers: { max: this.#options.maxWriters ?? 1, waiting: this.#gate?.waiting ?? 0 },
+        oldestHolder: this.#oldestHolder(),
       }),
     );
   }
@@ -595,7 +682,10 @@ export class Pool<T> {
     return tracked;
   }
 
-  #notify(event: 'connect' | 'checkout' | 'checkin' | 'invalidate', call: (listeners: PoolListeners) => void): void {
+  #notify(
+    event: 'connect' | 'checkout' | 'checkin' | 'invalidate' | 'leak' | 'acquired',
+    call: (listeners: PoolListeners) => void,
+  ): void {
     try {
       call(this.#listeners);
     } catch (error) {

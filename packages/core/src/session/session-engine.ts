@@ -325,7 +325,7 @@ export class SessionEngine {
       rollback: (scope) => end(false, scope),
     };
     const managed = (scope: AsyncScope) => new ManagedSessionKysely(this.#base, scope, this, control);
-    const io = new AsyncIo(this, managed, managed, () => undefined);
+    const io = new AsyncIo(this, managed, managed, () => undefined, false);
     return new Promise<ManagedSession<DB>>((resolve, reject) => {
       const rolledBack = Symbol('rolled back');
       const work = async (tx: ManagedSession<DB>) => {
@@ -504,6 +504,12 @@ export class SessionEngine {
 
   readonly #live = new Set<AsyncTx>();
   readonly #cutOff = new WeakMap<AsyncTx, (error: SessionFactoryError) => void>();
+
+  /** The session whose transaction holds `connection`, if one does (leak reports name it). */
+  holderOf(connection: Pooled): string | undefined {
+    for (const tx of this.#live) if (tx.connection === connection && !tx.ended) return tx.id;
+    return undefined;
+  }
 
   /** The deadline passed: refuse further statements and cancel the running one on the server. */
   abort(tx: AsyncTx, error: SessionFactoryError): void {

@@ -110,6 +110,12 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
     return driveSync(this.#rules.unit<SyncConnection, SyncSession<any>, T>(this, plan, joined, fn as UnitFn, merged));
   }
 
+  /** The innermost open transactional sync scope, if any (telemetry decides from it whether a scope starts a transaction). */
+  ambientScope(): SyncScope | undefined {
+    const top = liveScope(this.#stack.at(-1));
+    return top?.transactional ? top : undefined;
+  }
+
   /** `tx.savepoint(fn)` of a sync scope. */
   savepoint<T>(parent: SyncScope, fn: SyncFn<T>): T {
     const current = liveScope(this.#stack.at(-1));
