@@ -121,12 +121,23 @@ export async function compare(variants: readonly Variant[], timing: Timing): Pro
   });
 }
 
+/**
+ * Whether an operation's result must be awaited: any thenable, not only a native Promise (Knex's
+ * `transaction()` answers with a promise of its own class).
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value instanceof Promise ||
+    (typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function')
+  );
+}
+
 /** A batch of `n` single operations, awaited one after another (sync results are not awaited). */
 export function sequential(op: (i: number) => unknown): Batch {
   return async (n, first) => {
     for (let i = first; i < first + n; i++) {
       const result = op(i);
-      if (result instanceof Promise) await result;
+      if (isThenable(result)) await result;
     }
   };
 }
@@ -148,4 +159,59 @@ export function concurrent(workers: number, op: (i: number) => Promise<unknown> 
     };
     await Promise.all(Array.from({ length: Math.min(workers, n) }, loop));
   };
+}
+
+/** What one timed run of a closed loop measured. */
+export interface TimedRun {
+  /** Operations completed inside the measured window. */
+  readonly ops: number;
+  /** Length of the measured window, in ms. */
+  readonly ms: number;
+  /** CPU time of this process (all threads, user + system) in the window, per operation, in µs. */
+  readonly cpuUsPerOp: number;
+}
+
+/**
+ * `workers` closed loops of `op` (each starts its next operation when the last one ends), first
+ * for `warmupMs` unmeasured, then for `measureMs` measured. The clock is read after every
+ * operation, not by a timer, so a synchronous `op` (which never yields to the event loop) is
+ * timed the same way as an async one. Operations still in flight when the window closes finish
+ * but are not counted.
+ */
+export async function timedLoop(
+  op: (i: number) => unknown,
+  workers: number,
+  warmupMs: number,
+  measureMs: number,
+): Promise<TimedRun> {
+  let completed = 0;
+  let next = 0;
+  let phase: 'warm' | 'measure' | 'done' = 'warm';
+  let switchAt = performance.now() + warmupMs;
+  let start = { ops: 0, at: 0, cpu: process.cpuUsage() };
+  let result: TimedRun | undefined;
+  const tick = () => {
+    const now = performance.now();
+    if (now < switchAt) return;
+    if (phase === 'warm') {
+      phase = 'measure';
+      start = { ops: completed, at: now, cpu: process.cpuUsage() };
+      switchAt = now + measureMs;
+    } else if (phase === 'measure') {
+      phase = 'done';
+      const cpu = process.cpuUsage(start.cpu);
+      const ops = completed - start.ops;
+      result = { ops, ms: now - start.at, cpuUsPerOp: (cpu.user + cpu.system) / Math.max(ops, 1) };
+    }
+  };
+  const loop = async () => {
+    while (phase !== 'done') {
+      const pending = op(next++);
+      if (isThenable(pending)) await pending;
+      completed++;
+      tick();
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, loop));
+  return result!;
 }

@@ -1,0 +1,110 @@
+import { createSessionFactory } from '@sessionfactory/core';
+import type { Kit } from '../kits/kit.js';
+import { type BenchDB, itemId } from '../schema.js';
+import { unitBody } from '../workloads.js';
+import type { QueueResult } from './protocol.js';
+
+/** The pool every queue run uses. */
+export const QUEUE_POOL = 10;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** heapUsed after a full GC (when `--expose-gc` is on, as it is for every child). */
+function settledHeap(): number {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** A session's connection number from its id (`s42` -> 42); core numbers a session when it gets its connection. */
+function sessionNumber(id: string): number {
+  const match = /^s(\d+)$/.exec(id);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/**
+ * In the child: queues `sessions` units of work at once (all submitted in one synchronous loop,
+ * so the queue order is the index) on a pool of 10 that is already open, and waits for all of
+ * them. Each session records, as soon as it has its connection, which connection number it got
+ * (`sf.session`: its id; raw: a counter bumped when the driver's pool hands the connection
+ * out), and the order its body started in. Heap is sampled every 5 ms and every 64 starts.
+ */
+export async function queueInChild(kit: Kit, variant: 'raw' | 'sf', sessions: number): Promise<QueueResult> {
+  const sf =
+    variant === 'sf'
+      ? createSessionFactory<BenchDB>(kit.adapter(), {
+          // The default configuration, a pool of 10, and a pool wait long enough for the last of
+          // 10 000 (the test is about order and memory; PoolTimeoutError is tested elsewhere).
+          pool: { size: QUEUE_POOL, maxOverflow: 0, timeoutMs: 600_000 },
+        })
+      : undefined;
+  if (variant === 'raw' && kit.dialect === 'sqlite') throw new Error('raw better-sqlite3 has no pool to queue on');
+  // Open all ten connections and warm up the code paths before the baseline is taken.
+  const warm = (i: number) =>
+    sf ? sf.session((tx) => unitBody(tx, itemId(i))) : (kit.rawUnit(itemId(i)) as Promise<void>);
+  for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: QUEUE_POOL }, (_, i) => warm(i)));
+
+  const heapBefore = settledHeap();
+  const rssBefore = process.memoryUsage().rss;
+  let heapPeak = heapBefore;
+  const sample = () => {
+    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+  };
+  const sampler = setInterval(sample, 5);
+
+  const connectionNo = new Array<number>(sessions).fill(Number.NaN);
+  const startedAs = new Array<number>(sessions).fill(-1);
+  let started = 0;
+  let handedOut = 0;
+  const begin = (i: number) => {
+    startedAs[i] = started++;
+    if ((started & 63) === 0) sample();
+  };
+  const t0 = performance.now();
+  const all: Promise<unknown>[] = [];
+  for (let i = 0; i < sessions; i++) {
+    all.push(
+      sf
+        ? sf.session(async (tx) => {
+            connectionNo[i] = sessionNumber(tx.info.id);
+            begin(i);
+            await unitBody(tx, itemId(i));
+          })
+        : (kit.rawUnit(itemId(i), () => {
+            connectionNo[i] = handedOut++;
+            begin(i);
+          }) as Promise<void>),
+    );
+  }
+  const settled = await Promise.allSettled(all);
+  const totalMs = performance.now() - t0;
+  clearInterval(sampler);
+  sample();
+  await sf?.close();
+
+  const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+  let outOfOrder = 0;
+  let unreadable = false;
+  let maxDisplacement = 0;
+  for (let i = 0; i < sessions; i++) {
+    if (Number.isNaN(connectionNo[i]!)) unreadable = true;
+    else if (i > 0 && connectionNo[i]! < connectionNo[i - 1]!) outOfOrder++;
+    if (startedAs[i]! >= 0) maxDisplacement = Math.max(maxDisplacement, Math.abs(startedAs[i]! - i));
+  }
+  const firstError = failures[0]?.reason;
+  return {
+    ok: true,
+    sessions,
+    completed: settled.length - failures.length,
+    failed: failures.length,
+    ...(firstError ? { firstError: firstError instanceof Error ? firstError.message : String(firstError) } : {}),
+    fifo: unreadable ? undefined : outOfOrder === 0,
+    outOfOrder,
+    maxDisplacement,
+    totalMs,
+    rssBefore,
+    rssPeak: process.resourceUsage().maxRSS * 1024,
+    heapBefore,
+    heapPeak,
+  };
+}
