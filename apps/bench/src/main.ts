@@ -50,7 +50,7 @@ const URLS: ServerUrls = {
   postgres: env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
   mysql: env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
 };
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'latest.md');
+const RESULTS = env.BENCH_OUT ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'latest.md');
 const CHART = RESULTS.replace(/\.md$/, '.svg');
 
 for (const part of PARTS) {

@@ -20,13 +20,15 @@ const ROLE_NAMES: Record<Role, string> = {
 const PASS = '#15803d';
 const WARN = '#b91c1c';
 
-const WIDTH = 960;
-const LABEL_W = 290;
+const WIDTH = 1000;
+const LABEL_W = 270;
 const PLOT_X = LABEL_W + 10;
-const PLOT_W = 500;
+const PLOT_W = 480;
 const BAR_H = 18;
 const BAR_GAP = 7;
-const GROUP_HEAD = 40;
+const GROUP_HEAD = 50;
+/** The axis ends at 2.0x at most; a longer bar or whisker is cut there and marked with an arrow. */
+const AXIS_CAP = 2;
 const GROUP_GAP = 18;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
@@ -47,8 +49,8 @@ const minOf = (t: TargetLine) => {
 /** Renders the chart; `targets` colour the value labels and place the target marks. */
 export function renderChart(rows: readonly IsoRow[], targets: readonly TargetLine[], info: ChartInfo): string {
   const groups = [...new Set(rows.map((r) => r.group))];
-  const highest = Math.max(1.1, ...rows.flatMap((r) => [...r.ratios, r.ratio ?? 0].filter((v) => !Number.isNaN(v))));
-  const xMax = Math.ceil(highest * 10) / 10;
+  const highest = Math.max(1.1, ...rows.map((r) => r.ratio ?? 0).filter((v) => !Number.isNaN(v)));
+  const xMax = Math.min(AXIS_CAP, Math.ceil(highest * 1.05 * 10) / 10);
   const x = (ratio: number) => PLOT_X + (Math.min(ratio, xMax) / xMax) * PLOT_W;
   const boxes: string[] = [];
   const marks: string[] = [];
@@ -62,7 +64,6 @@ export function renderChart(rows: readonly IsoRow[], targets: readonly TargetLin
     const scope = `${group.workload}, C=${group.concurrency}`;
     const targetsOf = (name: string) =>
       targets.filter((t) => t.dialect === group.dialect && t.scope === scope && t.row === name);
-    const mins = [...new Set(bars.flatMap((r) => targetsOf(r.variant.name).map(minOf)).filter((m) => m !== undefined))];
     const boxH = GROUP_HEAD - 4 + bars.length * (BAR_H + BAR_GAP) + 4;
     boxes.push(`<rect x="8" y="${y}" width="${WIDTH - 16}" height="${boxH}" rx="6" fill="#f8fafc" stroke="#e5e7eb"/>`);
     marks.push(
@@ -75,12 +76,12 @@ export function renderChart(rows: readonly IsoRow[], targets: readonly TargetLin
       );
     }
     const barsTop = y + GROUP_HEAD - 4;
-    // One target for the whole group (issue 12: 0.90x): a dashed line across it, labelled.
-    if (mins.length === 1) {
-      const tx = x(mins[0]!).toFixed(1);
+    // A target for the whole group (issue 12: 0.90x): a dashed line across it, labelled above the bars.
+    if (group.targetLine !== undefined) {
+      const tx = x(group.targetLine).toFixed(1);
       marks.push(
         `<path d="M${tx} ${barsTop - 6}V${y + boxH - 2}" stroke="${WARN}" stroke-width="2" stroke-dasharray="5 3"/>`,
-        `<text x="${tx}" y="${barsTop - 9}" font-size="11" font-weight="700" fill="${WARN}" text-anchor="end">target ${mins[0]!.toFixed(2)}x </text>`,
+        `<text x="${tx}" y="${barsTop - 9}" font-size="11" font-weight="700" fill="${WARN}" text-anchor="end">target ${group.targetLine.toFixed(2)}x </text>`,
       );
     }
     y = barsTop;
@@ -98,14 +99,16 @@ export function renderChart(rows: readonly IsoRow[], targets: readonly TargetLin
         );
         if (row.ratios.length > 1) {
           const lo = x(Math.min(...row.ratios)).toFixed(1);
-          const hi = x(Math.max(...row.ratios)).toFixed(1);
+          const top = Math.max(...row.ratios);
+          const hi = x(top).toFixed(1);
+          const cap = top > xMax ? `M${hi} ${mid}l-6 -4M${hi} ${mid}l-6 4` : `M${hi} ${mid - 4}v8`;
           marks.push(
-            `<path d="M${lo} ${mid}H${hi}M${lo} ${mid - 4}v8M${hi} ${mid - 4}v8" stroke="#111827" stroke-width="1.2" fill="none" opacity="0.8"/>`,
+            `<path d="M${lo} ${mid}H${hi}M${lo} ${mid - 4}v8${cap}" stroke="#111827" stroke-width="1.2" fill="none" opacity="0.8"/>`,
           );
         }
       }
       // Rows with targets of their own (SQLite): a dashed mark across just that bar.
-      if (mins.length > 1) {
+      if (group.targetLine === undefined) {
         for (const min of own.map(minOf).filter((m) => m !== undefined)) {
           const tx = x(min).toFixed(1);
           marks.push(
@@ -134,7 +137,7 @@ export function renderChart(rows: readonly IsoRow[], targets: readonly TargetLin
   const grid: string[] = [];
   for (let tenth = 0; tenth <= Math.round(xMax * 10); tenth++) {
     const t = tenth / 10;
-    const major = tenth % 2 === 0;
+    const major = xMax <= 1.4 || tenth % 2 === 0;
     grid.push(
       `<path d="M${x(t).toFixed(1)} ${plotTop}V${plotBottom}" stroke="#d1d5db" stroke-width="${major ? 1 : 0.5}"/>`,
     );

@@ -22,6 +22,33 @@ function sessionNumber(id: string): number {
   return match ? Number(match[1]) : Number.NaN;
 }
 
+/** How the connection order and the body start order compare with the queue order. */
+export interface QueueOrder {
+  /** True when every session got a higher connection number than every session queued before it. */
+  readonly fifo: boolean | undefined;
+  /** Sessions whose connection number is lower than that of the session queued just before. */
+  readonly outOfOrder: number;
+  /** Largest |place in the start order - place in the queue|. */
+  readonly maxDisplacement: number;
+}
+
+/**
+ * `connectionNo[i]`: the number of the connection hand-out session i (queued i-th) got, NaN if it
+ * never got one or its number could not be read (then FIFO is undefined: unknown, not false);
+ * `startedAs[i]`: the place its body started at, -1 if never.
+ */
+export function queueOrder(connectionNo: readonly number[], startedAs: readonly number[]): QueueOrder {
+  let outOfOrder = 0;
+  let unreadable = false;
+  let maxDisplacement = 0;
+  for (let i = 0; i < connectionNo.length; i++) {
+    if (Number.isNaN(connectionNo[i]!)) unreadable = true;
+    else if (i > 0 && connectionNo[i]! < connectionNo[i - 1]!) outOfOrder++;
+    if (startedAs[i]! >= 0) maxDisplacement = Math.max(maxDisplacement, Math.abs(startedAs[i]! - i));
+  }
+  return { fifo: unreadable ? undefined : outOfOrder === 0, outOfOrder, maxDisplacement };
+}
+
 /**
  * In the child: queues `sessions` units of work at once (all submitted in one synchronous loop,
  * so the queue order is the index) on a pool of 10 that is already open, and waits for all of
@@ -83,14 +110,7 @@ export async function queueInChild(kit: Kit, variant: 'raw' | 'sf', sessions: nu
   await sf?.close();
 
   const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
-  let outOfOrder = 0;
-  let unreadable = false;
-  let maxDisplacement = 0;
-  for (let i = 0; i < sessions; i++) {
-    if (Number.isNaN(connectionNo[i]!)) unreadable = true;
-    else if (i > 0 && connectionNo[i]! < connectionNo[i - 1]!) outOfOrder++;
-    if (startedAs[i]! >= 0) maxDisplacement = Math.max(maxDisplacement, Math.abs(startedAs[i]! - i));
-  }
+  const order = queueOrder(connectionNo, startedAs);
   const firstError = failures[0]?.reason;
   return {
     ok: true,
@@ -98,9 +118,7 @@ export async function queueInChild(kit: Kit, variant: 'raw' | 'sf', sessions: nu
     completed: settled.length - failures.length,
     failed: failures.length,
     ...(firstError ? { firstError: firstError instanceof Error ? firstError.message : String(firstError) } : {}),
-    fifo: unreadable ? undefined : outOfOrder === 0,
-    outOfOrder,
-    maxDisplacement,
+    ...order,
     totalMs,
     rssBefore,
     rssPeak: process.resourceUsage().maxRSS * 1024,

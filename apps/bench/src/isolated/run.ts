@@ -114,24 +114,41 @@ export async function runIsolated(
       }
     }
   }
-  return groups.flatMap((group) => {
-    const base = results.get(id(group, group.variants[0]!))!;
-    return group.variants.map((variant, index): IsoRow => {
-      const own = results.get(id(group, variant))!;
-      const ok = own.filter((r): r is SpeedResult => r !== undefined);
-      const ratios =
-        index === 0 ? [] : own.flatMap((r, round) => (r && base[round] ? [r.opsPerSec / base[round]!.opsPerSec] : []));
-      return {
-        group,
-        variant,
-        opsPerSec: ok.length ? median(ok.map((r) => r.opsPerSec)) : Number.NaN,
-        ratios,
-        ratio: index === 0 ? undefined : ratios.length ? median(ratios) : Number.NaN,
-        cpuUs: ok.length ? median(ok.map((r) => r.cpuUsPerOp)) : Number.NaN,
-        rounds: ok.length,
-        errors: errors.get(id(group, variant)) ?? [],
-      };
-    });
+  return groups.flatMap((group) =>
+    summarize(
+      group,
+      group.variants.map((v) => results.get(id(group, v)) ?? []),
+      group.variants.map((v) => errors.get(id(group, v)) ?? []),
+    ),
+  );
+}
+
+/**
+ * One group's rows from its per-round figures: `rounds[v][r]` is variant v's result in round r
+ * (undefined: that child failed). A ratio exists for a round only when both the variant and the
+ * raw baseline (variant 0) were measured in it.
+ */
+export function summarize(
+  group: IsoGroup,
+  rounds: readonly (readonly (SpeedResult | undefined)[])[],
+  errors: readonly (readonly string[])[],
+): IsoRow[] {
+  const base = rounds[0] ?? [];
+  return group.variants.map((variant, index): IsoRow => {
+    const own = rounds[index] ?? [];
+    const ok = own.filter((r): r is SpeedResult => r !== undefined);
+    const ratios =
+      index === 0 ? [] : own.flatMap((r, round) => (r && base[round] ? [r.opsPerSec / base[round]!.opsPerSec] : []));
+    return {
+      group,
+      variant,
+      opsPerSec: ok.length ? median(ok.map((r) => r.opsPerSec)) : Number.NaN,
+      ratios,
+      ratio: index === 0 ? undefined : ratios.length ? median(ratios) : Number.NaN,
+      cpuUs: ok.length ? median(ok.map((r) => r.cpuUsPerOp)) : Number.NaN,
+      rounds: ok.length,
+      errors: errors[index] ?? [],
+    };
   });
 }
 
