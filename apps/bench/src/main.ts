@@ -28,11 +28,11 @@ const num = (value: string | undefined, fallback: number) => (value === undefine
 const QUICK = env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 const TIMING: Timing = QUICK
   ? { roundMs: 30, rounds: 7, warmupMs: 30 }
-  : { roundMs: num(env.BENCH_ROUND_MS, 60), rounds: num(env.BENCH_ROUNDS, 15), warmupMs: 100 };
+  : { roundMs: num(env.BENCH_ROUND_MS, 60), rounds: num(env.BENCH_ROUNDS, 10), warmupMs: 100 };
 const ISOLATED: IsoSettings = {
   rounds: num(env.BENCH_ISO_ROUNDS, QUICK ? 2 : 5),
   warmupMs: num(env.BENCH_ISO_WARMUP_MS, QUICK ? 200 : 500),
-  measureMs: num(env.BENCH_ISO_MEASURE_MS, QUICK ? 300 : 1000),
+  measureMs: num(env.BENCH_ISO_MEASURE_MS, QUICK ? 300 : 800),
 };
 /** Issue 12 and 10 count a target as met only as the median of at least this many rounds. */
 const MIN_ROUNDS = 5;

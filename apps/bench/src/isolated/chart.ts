@@ -95,7 +95,7 @@ export function renderChart(rows: readonly IsoRow[], targets: readonly TargetLin
       );
       if (measured) {
         marks.push(
-          `<rect x="${PLOT_X}" y="${y}" width="${Math.max(1, x(ratio) - PLOT_X).toFixed(1)}" height="${BAR_H}" rx="2" fill="${COLOURS[row.variant.role]}"/>`,
+          `<rect class="bar" x="${PLOT_X}" y="${y}" width="${Math.max(1, x(ratio) - PLOT_X).toFixed(1)}" height="${BAR_H}" rx="2" fill="${COLOURS[row.variant.role]}"/>`,
         );
         if (row.ratios.length > 1) {
           const lo = x(Math.min(...row.ratios)).toFixed(1);

@@ -196,7 +196,8 @@ function sqlitePoint(): IsoGroup {
 /** Every group for the given databases, in the order they run within a round. */
 export function isolatedGroups(dialects: readonly string[]): IsoGroup[] {
   const groups: IsoGroup[] = [];
-  for (const dialect of dialects) {
+  // Issue 12's servers first, whatever order the databases were listed in.
+  for (const dialect of ['postgres', 'mysql', 'sqlite'].filter((d) => dialects.includes(d))) {
     if (dialect === 'postgres' || dialect === 'mysql') {
       for (const c of SERVER_CONCURRENCY) groups.push(serverUnit(dialect, c));
     } else if (dialect === 'sqlite') {
