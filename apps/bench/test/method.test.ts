@@ -39,6 +39,7 @@ describe('timedLoop', () => {
       const done = new Promise<void>((resolve) => setTimeout(resolve, 1)).then(() => {
         inFlight--;
       });
+      // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise, like Knex's transaction()
       return { then: (ok: () => void, fail: (e: unknown) => void) => done.then(ok, fail) };
     };
     const run = await timedLoop(op, 4, 10, 30);
@@ -55,8 +56,10 @@ describe('timedLoop', () => {
 describe('isThenable', () => {
   it('tells promises and thenables from plain values', () => {
     expect(isThenable(Promise.resolve())).toBe(true);
+    // biome-ignore lint/suspicious/noThenProperty: the thing under test
     expect(isThenable({ then() {} })).toBe(true);
     expect(isThenable(undefined)).toBe(false);
+    // biome-ignore lint/suspicious/noThenProperty: the thing under test
     expect(isThenable({ then: 1 })).toBe(false);
   });
 });
