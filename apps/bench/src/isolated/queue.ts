@@ -1,4 +1,4 @@
-import { createSessionFactory } from '@sessionfactory/core';
+import { createSessionFactory, type SessionFactory } from '@sessionfactory/core';
 import type { Kit } from '../kits/kit.js';
 import { type BenchDB, itemId } from '../schema.js';
 import { unitBody } from '../workloads.js';
@@ -16,10 +16,43 @@ function settledHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** A session's connection number from its id (`s42` -> 42); core numbers a session when it gets its connection. */
-function sessionNumber(id: string): number {
-  const match = /^s(\d+)$/.exec(id);
-  return match ? Number(match[1]) : Number.NaN;
+/**
+ * The order in which `sf`'s pool handed connections to sessions, from public events only: every
+ * `checkout` gets the next number, and on one connection the n-th checkout belongs to the n-th
+ * session that ran a statement there (a connection serves one session at a time, and a session's
+ * first statement, its BEGIN, finishes before it gives the connection back). Returns the hand-out
+ * number of a session id, or NaN when the events do not line up.
+ */
+function handOutOrder(sf: SessionFactory<BenchDB>): (sessionId: string) => number {
+  const checkouts = new Map<number, number[]>();
+  const sessions = new Map<number, string[]>();
+  const seen = new Set<string>();
+  let next = 0;
+  sf.on('checkout', ({ connectionId }) => {
+    const list = checkouts.get(connectionId) ?? [];
+    list.push(next++);
+    checkouts.set(connectionId, list);
+  });
+  sf.on('query', ({ sessionId, connectionId }) => {
+    if (sessionId === undefined || seen.has(sessionId)) return;
+    seen.add(sessionId);
+    const list = sessions.get(connectionId) ?? [];
+    list.push(sessionId);
+    sessions.set(connectionId, list);
+  });
+  let byId: Map<string, number> | undefined;
+  return (sessionId) => {
+    if (!byId) {
+      byId = new Map();
+      for (const [connectionId, ids] of sessions) {
+        const numbers = checkouts.get(connectionId) ?? [];
+        ids.forEach((id, n) => {
+          if (n < numbers.length) byId!.set(id, numbers[n]!);
+        });
+      }
+    }
+    return byId.get(sessionId) ?? Number.NaN;
+  };
 }
 
 /** How the connection order and the body start order compare with the queue order. */
@@ -52,9 +85,9 @@ export function queueOrder(connectionNo: readonly number[], startedAs: readonly 
 /**
  * In the child: queues `sessions` units of work at once (all submitted in one synchronous loop,
  * so the queue order is the index) on a pool of 10 that is already open, and waits for all of
- * them. Each session records, as soon as it has its connection, which connection number it got
- * (`sf.session`: its id; raw: a counter bumped when the driver's pool hands the connection
- * out), and the order its body started in. Heap is sampled every 5 ms and every 64 starts.
+ * them. Each session's place in the pool's hand-out order is recorded (`sf.session`: from the
+ * factory's `checkout` and `query` events, see `handOutOrder`; raw: a counter bumped when the
+ * driver's pool hands the connection out), and so is the order its body started in. Heap is sampled every 5 ms and every 64 starts.
  */
 export async function queueInChild(kit: Kit, variant: 'raw' | 'sf', sessions: number): Promise<QueueResult> {
   const sf =
@@ -79,6 +112,9 @@ export async function queueInChild(kit: Kit, variant: 'raw' | 'sf', sessions: nu
   };
   const sampler = setInterval(sample, 5);
 
+  // Listening starts with every connection idle, so each connection's checkouts and sessions pair up.
+  const handedOutAs = sf ? handOutOrder(sf) : undefined;
+  const sessionIds = new Array<string>(sessions).fill('');
   const connectionNo = new Array<number>(sessions).fill(Number.NaN);
   const startedAs = new Array<number>(sessions).fill(-1);
   let started = 0;
@@ -93,7 +129,7 @@ export async function queueInChild(kit: Kit, variant: 'raw' | 'sf', sessions: nu
     all.push(
       sf
         ? sf.session(async (tx) => {
-            connectionNo[i] = sessionNumber(tx.info.id);
+            sessionIds[i] = tx.info.id;
             begin(i);
             await unitBody(tx, itemId(i));
           })
@@ -109,6 +145,7 @@ export async function queueInChild(kit: Kit, variant: 'raw' | 'sf', sessions: nu
   sample();
   await sf?.close();
 
+  if (handedOutAs) sessionIds.forEach((id, i) => (connectionNo[i] = id ? handedOutAs(id) : Number.NaN));
   const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
   const order = queueOrder(connectionNo, startedAs);
   const firstError = failures[0]?.reason;
