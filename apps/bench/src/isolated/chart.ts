@@ -171,7 +171,8 @@ export function renderChart(rows: readonly IsoRow[], targets: readonly TargetLin
 
   const height = plotBottom + 30;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ${FONT}>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ${FONT} role="img">`,
+    `<title>${esc(info.title)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="18" y="28" font-size="18" font-weight="700" fill="#111827">${esc(info.title)}</text>`,
     `<text x="18" y="48" font-size="12" fill="#4b5563">${esc(info.subtitle)}</text>`,

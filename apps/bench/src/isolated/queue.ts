@@ -145,7 +145,9 @@ export async function queueInChild(kit: Kit, variant: 'raw' | 'sf', sessions: nu
   sample();
   await sf?.close();
 
-  if (handedOutAs) sessionIds.forEach((id, i) => (connectionNo[i] = id ? handedOutAs(id) : Number.NaN));
+  if (handedOutAs) {
+    for (let i = 0; i < sessions; i++) connectionNo[i] = sessionIds[i] ? handedOutAs(sessionIds[i]!) : Number.NaN;
+  }
   const failures = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
   const order = queueOrder(connectionNo, startedAs);
   const firstError = failures[0]?.reason;
