@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ChildResult, type ChildSpec, RESULT_MARK, SPEC_ENV } from './protocol.js';
 
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.js');
+const HERE = dirname(fileURLToPath(import.meta.url));
+/** The compiled child next to this file; from the sources (the bench's tests) the one in dist/. */
+const CHILD = existsSync(join(HERE, 'child.js')) ? join(HERE, 'child.js') : join(HERE, '../../dist/isolated/child.js');
 
 /**
  * Node flags for every child: `--expose-gc` (the queue test settles the heap before it starts),
