@@ -14,6 +14,16 @@ const CHILD = existsSync(join(HERE, 'child.js')) ? join(HERE, 'child.js') : join
  */
 const NODE_ARGS = ['--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
 
+let profiles = 0;
+
+/** With `--cpu-prof` among the child flags, a profile file name that says which child it was. */
+function profileName(spec: ChildSpec): string[] {
+  if (!NODE_ARGS.includes('--cpu-prof')) return [];
+  const what = spec.mode === 'speed' ? `${spec.group}-${spec.variant}` : `queue-${spec.dialect}-${spec.variant}`;
+  const slug = what.replace(/[^A-Za-z0-9.]+/g, '_').replace(/^_|_$/g, '');
+  return [`--cpu-prof-name=${String(++profiles).padStart(3, '0')}-${slug}.cpuprofile`];
+}
+
 /**
  * Runs one measurement in a fresh Node process (the same binary as this one), so JIT and GC
  * state never carry over between variants. Resolves with the child's answer, or a failure that
@@ -21,7 +31,7 @@ const NODE_ARGS = ['--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS?.split('
  */
 export function runChild(spec: ChildSpec, timeoutMs: number): Promise<ChildResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, CHILD], {
+    const child = spawn(process.execPath, [...NODE_ARGS, ...profileName(spec), CHILD], {
       env: { ...process.env, [SPEC_ENV]: JSON.stringify(spec) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
