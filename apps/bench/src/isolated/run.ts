@@ -60,8 +60,8 @@ const STARTUP_GUESS_MS = 600;
 /**
  * Issue 12's method: every variant of every group runs once per round in a fresh child process;
  * within a round the groups run one after another and the variants of a group in a rotated
- * order (A B C D, then B C D A, ...), so the raw baseline of a round ran minutes, not rounds,
- * away from the variants it is compared with. A variant's ratio is the median over the rounds
+ * order (A B C D, then B C D A, ...), so the raw baseline of a round ran seconds, not rounds,
+ * away from the variants it is compared with, and no variant is always first or last. A variant's ratio is the median over the rounds
  * of (its ops/s) / (raw ops/s in the same round).
  */
 export async function runIsolated(
