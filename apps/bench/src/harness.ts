@@ -169,39 +169,59 @@ export interface TimedRun {
   readonly ms: number;
   /** CPU time of this process (all threads, user + system) in the window, per operation, in µs. */
   readonly cpuUsPerOp: number;
+  /** Operations completed in the warm-up, and how long it took (ms). */
+  readonly warmupOps: number;
+  readonly warmupMs: number;
+}
+
+/**
+ * How long a timed loop warms up and measures. The warm-up ends when it has lasted `warmupMs`
+ * AND completed `warmupOps` operations, or at `warmupMaxMs` whichever the first two say: V8
+ * optimizes a function after enough calls, not after enough time, so a slow variant needs the
+ * operation count and a fast one the time.
+ */
+export interface LoopWindows {
+  readonly warmupMs: number;
+  readonly warmupOps: number;
+  readonly warmupMaxMs: number;
+  readonly measureMs: number;
 }
 
 /**
  * `workers` closed loops of `op` (each starts its next operation when the last one ends), first
- * for `warmupMs` unmeasured, then for `measureMs` measured. The clock is read after every
- * operation, not by a timer, so a synchronous `op` (which never yields to the event loop) is
- * timed the same way as an async one. Operations still in flight when the window closes finish
- * but are not counted.
+ * warming up (see `LoopWindows`) unmeasured, then for `measureMs` measured. The clock is read
+ * after every operation, not by a timer, so a synchronous `op` (which never yields to the event
+ * loop) is timed the same way as an async one. Operations still in flight when the window closes
+ * finish but are not counted.
  */
-export async function timedLoop(
-  op: (i: number) => unknown,
-  workers: number,
-  warmupMs: number,
-  measureMs: number,
-): Promise<TimedRun> {
+export async function timedLoop(op: (i: number) => unknown, workers: number, windows: LoopWindows): Promise<TimedRun> {
   let completed = 0;
   let next = 0;
   let phase: 'warm' | 'measure' | 'done' = 'warm';
-  let switchAt = performance.now() + warmupMs;
+  const began = performance.now();
+  const warmEnough = began + windows.warmupMs;
+  const warmAtMost = began + windows.warmupMaxMs;
   let start = { ops: 0, at: 0, cpu: process.cpuUsage() };
+  let measureUntil = Number.POSITIVE_INFINITY;
   let result: TimedRun | undefined;
   const tick = () => {
     const now = performance.now();
-    if (now < switchAt) return;
     if (phase === 'warm') {
+      if (now < warmAtMost && (now < warmEnough || completed < windows.warmupOps)) return;
       phase = 'measure';
       start = { ops: completed, at: now, cpu: process.cpuUsage() };
-      switchAt = now + measureMs;
-    } else if (phase === 'measure') {
+      measureUntil = now + windows.measureMs;
+    } else if (phase === 'measure' && now >= measureUntil) {
       phase = 'done';
       const cpu = process.cpuUsage(start.cpu);
       const ops = completed - start.ops;
-      result = { ops, ms: now - start.at, cpuUsPerOp: (cpu.user + cpu.system) / Math.max(ops, 1) };
+      result = {
+        ops,
+        ms: now - start.at,
+        cpuUsPerOp: (cpu.user + cpu.system) / Math.max(ops, 1),
+        warmupOps: start.ops,
+        warmupMs: start.at - began,
+      };
     }
   };
   const loop = async () => {

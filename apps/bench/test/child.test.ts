@@ -18,7 +18,15 @@ afterAll(async () => {
 
 const speed = (variant: string, group = 'sqlite/unit/1') =>
   runChild(
-    { mode: 'speed', dialect: 'sqlite', place: kit.place, urls, group, variant, warmupMs: 50, measureMs: 150 },
+    {
+      mode: 'speed',
+      dialect: 'sqlite',
+      place: kit.place,
+      urls,
+      group,
+      variant,
+      windows: { warmupMs: 50, warmupOps: 100, warmupMaxMs: 2000, measureMs: 150 },
+    },
     60_000,
   );
 
@@ -33,6 +41,7 @@ describe('a child process per variant', () => {
       expect(r.ops).toBeGreaterThan(0);
       expect(r.opsPerSec).toBeGreaterThan(0);
       expect(r.cpuUsPerOp).toBeGreaterThan(0);
+      expect(r.warmupOps).toBeGreaterThanOrEqual(100);
     }
     // Knex's own promise class is awaited: at most one transaction per ~10 µs could be real.
     expect((knex as SpeedResult).opsPerSec).toBeLessThan(100_000);

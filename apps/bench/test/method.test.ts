@@ -6,7 +6,14 @@ import { isolatedTargets, queueTargets } from '../src/isolated/report.js';
 import { summarize } from '../src/isolated/run.js';
 import { filterGroups, type IsoGroup, isolatedGroups, KYSELY_TX } from '../src/isolated/variants.js';
 
-const speed = (opsPerSec: number, cpuUsPerOp = 100) => ({ ok: true as const, opsPerSec, cpuUsPerOp, ops: 1 });
+const speed = (opsPerSec: number, cpuUsPerOp = 100) => ({
+  ok: true as const,
+  opsPerSec,
+  cpuUsPerOp,
+  ops: 1,
+  warmupOps: 1,
+  warmupMs: 1,
+});
 const pgC16 = () => isolatedGroups(['postgres']).find((g) => g.key === 'postgres/unit/16')!;
 
 describe('timedLoop', () => {
@@ -19,8 +26,7 @@ describe('timedLoop', () => {
         while (performance.now() < until) {}
       },
       1,
-      20,
-      40,
+      { warmupMs: 20, warmupOps: 0, warmupMaxMs: 20, measureMs: 40 },
     );
     expect(run.ms).toBeGreaterThanOrEqual(40);
     expect(run.ops).toBeGreaterThan(0);
@@ -42,14 +48,35 @@ describe('timedLoop', () => {
       // biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise, like Knex's transaction()
       return { then: (ok: () => void, fail: (e: unknown) => void) => done.then(ok, fail) };
     };
-    const run = await timedLoop(op, 4, 10, 30);
+    const run = await timedLoop(op, 4, { warmupMs: 10, warmupOps: 0, warmupMaxMs: 10, measureMs: 30 });
     expect(most).toBe(4);
     expect(run.ops).toBeGreaterThan(0);
     expect(run.ops).toBeLessThan(4 * 30);
   });
 
   it('rejects when an operation fails', async () => {
-    await expect(timedLoop(() => Promise.reject(new Error('boom')), 2, 1, 1)).rejects.toThrow('boom');
+    await expect(
+      timedLoop(() => Promise.reject(new Error('boom')), 2, {
+        warmupMs: 1,
+        warmupOps: 0,
+        warmupMaxMs: 1,
+        measureMs: 1,
+      }),
+    ).rejects.toThrow('boom');
+  });
+
+  it('warms up for the time AND the operation count, but never past the cap', async () => {
+    const slow = () => new Promise((resolve) => setTimeout(resolve, 2));
+    const byCount = await timedLoop(slow, 1, { warmupMs: 5, warmupOps: 20, warmupMaxMs: 5000, measureMs: 10 });
+    expect(byCount.warmupOps).toBeGreaterThanOrEqual(20);
+    expect(byCount.warmupMs).toBeGreaterThanOrEqual(5);
+    const byTime = await timedLoop(() => {}, 1, { warmupMs: 30, warmupOps: 1, warmupMaxMs: 5000, measureMs: 5 });
+    expect(byTime.warmupMs).toBeGreaterThanOrEqual(30);
+    expect(byTime.warmupOps).toBeGreaterThan(1);
+    const capped = await timedLoop(slow, 1, { warmupMs: 5, warmupOps: 1_000_000, warmupMaxMs: 50, measureMs: 5 });
+    expect(capped.warmupMs).toBeGreaterThanOrEqual(50);
+    expect(capped.warmupMs).toBeLessThan(1000);
+    expect(capped.warmupOps).toBeLessThan(1_000_000);
   });
 });
 

@@ -15,8 +15,15 @@ async function speed(spec: SpeedSpec, kit: NonNullable<Awaited<ReturnType<typeof
   if (!group || !variant) throw new Error(`no variant ${JSON.stringify(spec.variant)} in group ${spec.group}`);
   const running = await variant.open(kit);
   try {
-    const run = await timedLoop(running.op, group.concurrency, spec.warmupMs, spec.measureMs);
-    return { ok: true, opsPerSec: (run.ops * 1000) / run.ms, cpuUsPerOp: run.cpuUsPerOp, ops: run.ops };
+    const run = await timedLoop(running.op, group.concurrency, spec.windows);
+    return {
+      ok: true,
+      opsPerSec: (run.ops * 1000) / run.ms,
+      cpuUsPerOp: run.cpuUsPerOp,
+      ops: run.ops,
+      warmupOps: run.warmupOps,
+      warmupMs: run.warmupMs,
+    };
   } finally {
     await running.close();
   }

@@ -1,3 +1,4 @@
+import type { LoopWindows } from '../harness.js';
 import type { ServerUrls } from '../kits/open.js';
 
 /**
@@ -19,8 +20,7 @@ export interface SpeedSpec extends Common {
   readonly mode: 'speed';
   readonly group: string;
   readonly variant: string;
-  readonly warmupMs: number;
-  readonly measureMs: number;
+  readonly windows: LoopWindows;
 }
 
 /** Queue `sessions` units of work at once on a pool of 10, raw driver or `sf.session`. */
@@ -35,6 +35,9 @@ export interface SpeedResult {
   readonly opsPerSec: number;
   readonly cpuUsPerOp: number;
   readonly ops: number;
+  /** Operations and ms the warm-up took. */
+  readonly warmupOps: number;
+  readonly warmupMs: number;
 }
 
 export interface QueueResult {

@@ -1,16 +1,12 @@
-import { median } from '../harness.js';
+import { type LoopWindows, median } from '../harness.js';
 import type { ServerUrls } from '../kits/open.js';
 import type { QueueResult, SpeedResult } from './protocol.js';
 import { runChild } from './spawn.js';
 import type { IsoGroup, IsoVariant } from './variants.js';
 
-export interface IsoSettings {
+export interface IsoSettings extends LoopWindows {
   /** Rounds; every variant runs once per round, in its own process. */
   readonly rounds: number;
-  /** Unmeasured closed-loop time at the start of each child, in ms. */
-  readonly warmupMs: number;
-  /** Measured time of each child, in ms. */
-  readonly measureMs: number;
 }
 
 /** One variant's figures over all rounds. */
@@ -28,6 +24,11 @@ export interface IsoRow {
   /** Rounds that produced a figure. */
   readonly rounds: number;
   readonly errors: readonly string[];
+}
+
+/** e.g. `each child warms up for >= 500 ms and >= 5000 operations (at most 4000 ms), then measures 800 ms` */
+export function describeWindows(w: LoopWindows): string {
+  return `each child warms up for >= ${w.warmupMs} ms and >= ${w.warmupOps} operations (at most ${w.warmupMaxMs} ms), then measures ${w.measureMs} ms`;
 }
 
 const clock = (ms: number) => {
@@ -74,10 +75,8 @@ export async function runIsolated(
   const errors = new Map<string, string[]>();
   const id = (g: IsoGroup, v: IsoVariant) => `${g.key}\u0000${v.name}`;
   const total = settings.rounds * groups.reduce((n, g) => n + g.variants.length, 0);
-  const progress = new Progress(total, STARTUP_GUESS_MS + settings.warmupMs + settings.measureMs);
-  console.error(
-    `one process per variant: ${total} children (${settings.rounds} rounds, ${settings.warmupMs} ms warm-up + ${settings.measureMs} ms measured each)`,
-  );
+  const progress = new Progress(total, STARTUP_GUESS_MS + settings.warmupMs * 2 + settings.measureMs);
+  console.error(`one process per variant: ${total} children (${settings.rounds} rounds; ${describeWindows(settings)})`);
   for (let round = 0; round < settings.rounds; round++) {
     for (const group of groups) {
       const n = group.variants.length;
@@ -93,10 +92,14 @@ export async function runIsolated(
             urls,
             group: group.key,
             variant: variant.name,
-            warmupMs: settings.warmupMs,
-            measureMs: settings.measureMs,
+            windows: {
+              warmupMs: settings.warmupMs,
+              warmupOps: settings.warmupOps,
+              warmupMaxMs: settings.warmupMaxMs,
+              measureMs: settings.measureMs,
+            },
           },
-          settings.warmupMs + settings.measureMs + 60_000,
+          Math.max(settings.warmupMs, settings.warmupMaxMs) + settings.measureMs + 60_000,
         );
         progress.step();
         const list = results.get(id(group, variant)) ?? new Array(settings.rounds).fill(undefined);
@@ -104,7 +107,7 @@ export async function runIsolated(
         if (result.ok && 'opsPerSec' in result) {
           list[round] = result;
           process.stderr.write(
-            `${Math.round(result.opsPerSec).toLocaleString('en-US')}/s, ${result.cpuUsPerOp.toFixed(0)} µs CPU/op\n`,
+            `${Math.round(result.opsPerSec).toLocaleString('en-US')}/s, ${result.cpuUsPerOp.toFixed(0)} µs CPU/op (warm-up ${result.warmupOps} ops in ${(result.warmupMs / 1000).toFixed(1)} s)\n`,
           );
         } else {
           const message = result.ok ? 'unexpected answer' : result.error;
