@@ -121,12 +121,23 @@ export async function compare(variants: readonly Variant[], timing: Timing): Pro
   });
 }
 
+/**
+ * Whether an operation's result must be awaited: any thenable, not only a native Promise (Knex's
+ * `transaction()` answers with a promise of its own class).
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value instanceof Promise ||
+    (typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function')
+  );
+}
+
 /** A batch of `n` single operations, awaited one after another (sync results are not awaited). */
 export function sequential(op: (i: number) => unknown): Batch {
   return async (n, first) => {
     for (let i = first; i < first + n; i++) {
       const result = op(i);
-      if (result instanceof Promise) await result;
+      if (isThenable(result)) await result;
     }
   };
 }
@@ -148,4 +159,79 @@ export function concurrent(workers: number, op: (i: number) => Promise<unknown> 
     };
     await Promise.all(Array.from({ length: Math.min(workers, n) }, loop));
   };
+}
+
+/** What one timed run of a closed loop measured. */
+export interface TimedRun {
+  /** Operations completed inside the measured window. */
+  readonly ops: number;
+  /** Length of the measured window, in ms. */
+  readonly ms: number;
+  /** CPU time of this process (all threads, user + system) in the window, per operation, in µs. */
+  readonly cpuUsPerOp: number;
+  /** Operations completed in the warm-up, and how long it took (ms). */
+  readonly warmupOps: number;
+  readonly warmupMs: number;
+}
+
+/**
+ * How long a timed loop warms up and measures. The warm-up ends when it has lasted `warmupMs`
+ * AND completed `warmupOps` operations, or at `warmupMaxMs` whichever the first two say: V8
+ * optimizes a function after enough calls, not after enough time, so a slow variant needs the
+ * operation count and a fast one the time.
+ */
+export interface LoopWindows {
+  readonly warmupMs: number;
+  readonly warmupOps: number;
+  readonly warmupMaxMs: number;
+  readonly measureMs: number;
+}
+
+/**
+ * `workers` closed loops of `op` (each starts its next operation when the last one ends), first
+ * warming up (see `LoopWindows`) unmeasured, then for `measureMs` measured. The clock is read
+ * after every operation, not by a timer, so a synchronous `op` (which never yields to the event
+ * loop) is timed the same way as an async one. Operations still in flight when the window closes
+ * finish but are not counted.
+ */
+export async function timedLoop(op: (i: number) => unknown, workers: number, windows: LoopWindows): Promise<TimedRun> {
+  let completed = 0;
+  let next = 0;
+  let phase: 'warm' | 'measure' | 'done' = 'warm';
+  const began = performance.now();
+  const warmEnough = began + windows.warmupMs;
+  const warmAtMost = began + windows.warmupMaxMs;
+  let start = { ops: 0, at: 0, cpu: process.cpuUsage() };
+  let measureUntil = Number.POSITIVE_INFINITY;
+  let result: TimedRun | undefined;
+  const tick = () => {
+    const now = performance.now();
+    if (phase === 'warm') {
+      if (now < warmAtMost && (now < warmEnough || completed < windows.warmupOps)) return;
+      phase = 'measure';
+      start = { ops: completed, at: now, cpu: process.cpuUsage() };
+      measureUntil = now + windows.measureMs;
+    } else if (phase === 'measure' && now >= measureUntil) {
+      phase = 'done';
+      const cpu = process.cpuUsage(start.cpu);
+      const ops = completed - start.ops;
+      result = {
+        ops,
+        ms: now - start.at,
+        cpuUsPerOp: (cpu.user + cpu.system) / Math.max(ops, 1),
+        warmupOps: start.ops,
+        warmupMs: start.at - began,
+      };
+    }
+  };
+  const loop = async () => {
+    while (phase !== 'done') {
+      const pending = op(next++);
+      if (isThenable(pending)) await pending;
+      completed++;
+      tick();
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, loop));
+  return result!;
 }

@@ -24,8 +24,8 @@ export interface Row {
   readonly error?: string;
 }
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
-const us = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
+export const int = (n: number) => Math.round(n).toLocaleString('en-US');
+export const us = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2));
 const signed = (n: number) => (n >= 0 ? `+${us(n)}` : us(n));
 
 type Cell = string;
@@ -48,7 +48,7 @@ function speedCells(row: Row): Cell[] {
 const SPEED_HEAD = ['variant', 'ops/s', '±', 'vs base', 'µs/op', 'overhead µs/op', 'CPU µs/op', 'target', 'result'];
 const RIGHT = new Set([1, 2, 3, 4, 5, 6]);
 
-function textTable(head: Cell[], body: Cell[][], right: Set<number>, indent = '  '): string {
+export function textTable(head: Cell[], body: Cell[][], right: Set<number>, indent = '  '): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (cells: Cell[]) =>
     indent +
@@ -60,7 +60,7 @@ function textTable(head: Cell[], body: Cell[][], right: Set<number>, indent = ' 
 }
 
 /** A Markdown table laid out the way the repo's formatter (Biome) writes it: padded, aligned columns. */
-function mdTable(head: Cell[], body: Cell[][], right: Set<number>): string {
+export function mdTable(head: Cell[], body: Cell[][], right: Set<number>): string {
   const rows = [head, ...body].map((r) => r.map((c) => c.replaceAll('|', '\\|')));
   const widths = head.map((_, i) => Math.max(3, ...rows.map((r) => r[i]!.length)));
   const line = (cells: Cell[]) =>
@@ -143,18 +143,49 @@ export function renderMarkdown(section: Section): string {
   return parts.join('\n');
 }
 
-/** One line per target, for the summary at the end. */
-export function targetSummary(sections: readonly Section[]): string[] {
-  const lines: string[] = [];
-  for (const section of sections) {
-    for (const row of section.rows) {
-      if (!row.status) continue;
-      lines.push(
-        `${row.status}  ${section.dialect.padEnd(8)} ${row.group.split(' (')[0]}: ${row.name} = ${row.ratio!.toFixed(3)}x ${row.baseline} (target ${row.target})`,
-      );
-    }
-  }
-  return lines;
+/** One target of the bench and how the last run did on it. */
+export interface TargetLine {
+  readonly status: 'PASS' | 'WARN';
+  /** Where the target comes from, e.g. `issue 12` or `in-process`. */
+  readonly source: string;
+  readonly dialect: string;
+  /** The group, e.g. `unit of work, C=16`. */
+  readonly scope: string;
+  readonly row: string;
+  /** e.g. `>= 0.90x raw` */
+  readonly target: string;
+  readonly measured: string;
+}
+
+const TARGET_HEAD = ['result', 'from', 'database', 'group', 'row', 'target', 'measured'];
+
+/** The targets of the in-process groups (the rows that carry one). */
+export function inProcessTargets(sections: readonly Section[]): TargetLine[] {
+  return sections.flatMap((section) =>
+    section.rows.flatMap((row): TargetLine[] =>
+      row.status
+        ? [
+            {
+              status: row.status,
+              source: 'in-process',
+              dialect: section.dialect,
+              scope: row.group.split(' (')[0]!,
+              row: row.name,
+              target: `${row.target} ${row.baseline}`,
+              measured: `${row.ratio!.toFixed(2)}x`,
+            },
+          ]
+        : [],
+    ),
+  );
+}
+
+const targetCells = (t: TargetLine): Cell[] => [t.status, t.source, t.dialect, t.scope, t.row, t.target, t.measured];
+
+/** The target table, as text for the console or as Markdown. */
+export function renderTargets(lines: readonly TargetLine[], markdown: boolean): string {
+  const body = lines.map(targetCells);
+  return markdown ? mdTable(TARGET_HEAD, body, new Set()) : textTable(TARGET_HEAD, body, new Set());
 }
 
 /** prePing's cost per checkout, from the rows that differ only in it. */

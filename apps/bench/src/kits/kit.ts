@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Adapter, PoolOptions } from '@sessionfactory/core';
+import type { Knex } from 'knex';
 import type { Kysely } from 'kysely';
 import type { BenchDB, Dialect } from '../schema.js';
 
@@ -12,8 +13,13 @@ import type { BenchDB, Dialect } from '../schema.js';
  */
 export interface Kit {
   readonly dialect: Dialect;
-  /** Server/library version, for the report header. */
+  /** Server/library version, for the report header ('' in a kit attached to an existing place). */
   readonly version: string;
+  /**
+   * Where the bench tables live (Postgres schema, MySQL database, SQLite file). A child process
+   * opens the same kit on it with `attach` (see `open.ts`), without creating or dropping anything.
+   */
+  readonly place: string;
   /** How the raw baseline talks to the driver, e.g. `pg.Pool#query`. */
   readonly rawName: string;
   readonly kyselyName: string;
@@ -25,16 +31,29 @@ export interface Kit {
   rawSmallTx(id: number): unknown;
   /** The same small transaction, synchronously (SQLite only). */
   rawSyncTx?(id: number): void;
-  /** The unit of work: BEGIN; SELECT by PK; UPDATE by PK; COMMIT, synchronously (SQLite only). */
-  rawUnit?(id: number): void;
-  /** Kysely over the raw driver, with Kysely's own dialect. */
+  /**
+   * The unit of work by hand: BEGIN; SELECT by PK; UPDATE by PK; COMMIT. Postgres/MySQL: a
+   * connection from the driver's pool of 10, hand-written BEGIN/COMMIT; SQLite: synchronous,
+   * cached statements (`db.transaction(fn).immediate`). `acquired` is called as soon as the
+   * driver's pool hands out the connection (the queue test checks the pool's order with it).
+   */
+  rawUnit(id: number, acquired?: () => void): unknown;
+  /** Kysely over the raw driver, with Kysely's own dialect (Postgres/MySQL: the same pool of 10). */
   readonly kysely: Kysely<BenchDB>;
+  /** Knex over the same database (pool of at most 10; SQLite: Knex's single connection). Loaded on demand. */
+  knex(): Promise<Knex>;
   /** A fresh adapter for the bench schema. */
   adapter(): Adapter;
   /** Pool options for the concurrency case (size 10; SQLite's default pool). */
   readonly concurrencyPool: PoolOptions;
-  /** Drops the bench schema/database/file and closes the raw driver. */
+  /** Closes the raw driver, and drops the bench schema/database/file unless the kit was attached. */
   close(): Promise<void>;
+}
+
+/** Loads Knex only in the processes that use it. */
+export async function loadKnex(config: Knex.Config): Promise<Knex> {
+  const { default: knex } = await import('knex');
+  return knex(config);
 }
 
 /** Raw SQL of the workloads; placeholders converted per dialect by `placeholders`. */

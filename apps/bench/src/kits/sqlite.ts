@@ -5,7 +5,7 @@ import { sqlite } from '@sessionfactory/sqlite';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { type BenchDB, createTablesSql, itemId, seedStatements } from '../schema.js';
-import { type Kit, packageVersion, SQL } from './kit.js';
+import { type Kit, loadKnex, packageVersion, SQL } from './kit.js';
 
 /**
  * `synchronous = NORMAL` on both sides, stated explicitly: better-sqlite3's build already makes it
@@ -14,18 +14,29 @@ import { type Kit, packageVersion, SQL } from './kit.js';
  */
 const PRAGMAS = { synchronous: 'NORMAL' } as const;
 
-export async function sqliteKit(): Promise<Kit> {
-  const dir = mkdtempSync(join(tmpdir(), 'sf-bench-'));
-  const filename = join(dir, 'bench.db');
-  const db = new Database(filename);
+/** The pragmas every connection of the bench gets (raw, Knex; the adapter sets its own defaults plus PRAGMAS). */
+function configure(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.pragma(`synchronous = ${PRAGMAS.synchronous}`);
-  for (const ddl of createTablesSql('sqlite')) db.exec(ddl);
-  db.transaction(() => {
-    for (const { sql, params } of seedStatements('sqlite')) db.prepare(sql).run(...params);
-  })();
+}
+
+/**
+ * Creates the bench file in a temporary directory and opens a kit on it; with `attach` (a file an
+ * earlier call created, in another process) it only opens the kit.
+ */
+export async function sqliteKit(attach?: string): Promise<Kit> {
+  const dir = attach ? undefined : mkdtempSync(join(tmpdir(), 'sf-bench-'));
+  const filename = attach ?? join(dir!, 'bench.db');
+  const db = new Database(filename);
+  configure(db);
+  if (!attach) {
+    for (const ddl of createTablesSql('sqlite')) db.exec(ddl);
+    db.transaction(() => {
+      for (const { sql, params } of seedStatements('sqlite')) db.prepare(sql).run(...params);
+    })();
+  }
 
   const select = db.prepare(SQL.select);
   const update = db.prepare(SQL.update);
@@ -45,7 +56,10 @@ export async function sqliteKit(): Promise<Kit> {
 
   return {
     dialect: 'sqlite',
-    version: `SQLite ${version} (better-sqlite3 ${packageVersion('better-sqlite3')}; file, WAL, synchronous=NORMAL)`,
+    place: filename,
+    version: attach
+      ? ''
+      : `SQLite ${version} (better-sqlite3 ${packageVersion('better-sqlite3')}; file, WAL, synchronous=NORMAL)`,
     rawName: 'better-sqlite3 (cached stmt, sync)',
     kyselyName: 'Kysely SqliteDialect',
     rawSelect: (id) => select.get(id),
@@ -62,12 +76,24 @@ export async function sqliteKit(): Promise<Kit> {
     rawSyncTx: (id) => smallTx.immediate(id),
     rawUnit: (id) => unit.immediate(id),
     kysely,
+    knex: () =>
+      loadKnex({
+        client: 'better-sqlite3',
+        connection: { filename },
+        useNullAsDefault: true,
+        pool: {
+          afterCreate: (raw: Database.Database, done: (error: unknown, raw: unknown) => void) => {
+            configure(raw);
+            done(null, raw);
+          },
+        },
+      }),
     adapter: () => sqlite({ filename, pragmas: PRAGMAS }),
     // SQLite's default: 4 connections, one writer at a time (see packages/sqlite/README.md).
     concurrencyPool: {},
     async close() {
       db.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
