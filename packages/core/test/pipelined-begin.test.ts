@@ -130,6 +130,31 @@ describe('BEGIN with the first statement', () => {
   });
 });
 
+describe('a connection found dead by the statement carrying BEGIN', () => {
+  it('is replaced, and BEGIN and the statement go out again: the session never notices', async () => {
+    const { adapter, sf } = await pipelined();
+    adapter.fail({ match: BEGIN, breakConnection: true });
+    await sf.session(async (tx) => {
+      await insert(tx, 1);
+      await insert(tx, 2);
+    });
+    expect(adapter.statements).toEqual([BEGIN, BEGIN, INSERT, INSERT, COMMIT]);
+    expect(await ids(sf)).toEqual([1, 2]);
+    expect(sf.stats()).toMatchObject({ invalidated: 1, inUse: 0 });
+  });
+
+  it('gives up after three dead connections with ConnectionError, and nothing ran', async () => {
+    const { adapter, sf } = await pipelined();
+    adapter.fail({ match: BEGIN, breakConnection: true, times: 3 });
+    const error = (await rejection(sf.session((tx) => insert(tx, 1)))) as SessionFactoryError;
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.commitOutcomeUnknown).toBe(false);
+    expect(adapter.statements).toEqual([BEGIN, BEGIN, BEGIN]);
+    expect(await ids(sf)).toEqual([]);
+    expect(sf.stats()).toMatchObject({ inUse: 0 });
+  });
+});
+
 describe('a BEGIN that fails in the prelude', () => {
   it('fails the statement, sends no ROLLBACK, destroys the connection; the next session works', async () => {
     const { adapter, sf } = await pipelined();
@@ -160,14 +185,13 @@ describe('a BEGIN that fails in the prelude', () => {
 
   it('statements issued beside the first one wait for it and never run when BEGIN failed', async () => {
     const { adapter, sf } = await pipelined();
-    adapter.fail({ match: BEGIN, error: 'CONNECTION', breakConnection: false });
+    adapter.fail({ match: BEGIN, error: 'DATABASE' });
     const error = (await rejection(
       sf.session(async (tx) => {
         await Promise.all([insert(tx, 1), insert(sf.db, 2), sql`select 3`.execute(tx)]);
       }),
     )) as SessionFactoryError;
-    expect(error).toBeInstanceOf(ConnectionError);
-    expect(error.commitOutcomeUnknown).toBe(false);
+    expect(error).toBeInstanceOf(DatabaseError);
     expect(adapter.statements).toEqual([BEGIN]);
     expect(await ids(sf)).toEqual([]);
   });

@@ -50,7 +50,8 @@ const backendsInTransaction = async () =>
   Number(
     (
       await schema.admin(
-        "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'",
+        // In a transaction, idle or running a statement (another test may be mid-query right now).
+        'SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND xact_start IS NOT NULL',
         [schema.name],
       )
     )[0]?.n,

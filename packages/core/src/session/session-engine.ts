@@ -35,6 +35,9 @@ type AsyncTx = TransactionState<Pooled>;
 /** Session defaults from `FactoryOptions.session`. */
 export type SessionDefaults = Omit<SessionOptions, 'signal' | 'propagation' | 'after'>;
 
+/** Connections tried when a deferred BEGIN finds its connection dead (as the rules do for BEGIN itself). */
+const STALE_CONNECTION_ATTEMPTS = 3;
+
 /** How long a cancelled statement (or its cancel) may take to settle before the connection is written off. */
 const SETTLE_AFTER_CANCEL_MS = 5000;
 
@@ -386,7 +389,7 @@ export class SessionEngine {
     }
     const run = (
       tx.deferredBegin !== undefined
-        ? this.#beginWith(tx, query)
+        ? this.#beginWith(scope, query)
         : tx.beginning !== undefined
           ? this.#afterBegin(scope, () => this.#engine.runner.execute(tx.connection, query, tx.id))
           : this.#engine.runner.execute(tx.connection, query, tx.id)
@@ -402,25 +405,52 @@ export class SessionEngine {
    * it ends whatever is open) and the session can run nothing more, so no later statement
    * slips out in autocommit.
    */
-  #beginWith(tx: AsyncTx, query: CompiledQuery): Promise<QueryResult<unknown>> {
-    const prelude = tx.deferredBegin!;
-    tx.deferredBegin = undefined;
-    const run = this.#engine.runner.executeAfter(tx.connection, prelude, query, tx.id).then(
+  #beginWith(scope: AsyncScope, query: CompiledQuery): Promise<QueryResult<unknown>> {
+    const tx = scope.tx!;
+    const run = this.#sendWithBegin(scope, query, 1).then(
       (result) => {
         tx.beginning = undefined;
         return result;
       },
       (error: unknown) => {
         tx.beginning = undefined;
-        if (isPreludeFailure(error)) {
-          tx.poison('BEGIN failed', isConnectionLost(error, this.#engine.adapter));
-          if (error instanceof SessionFactoryError) tx.abortReason ??= error;
-        }
         throw error;
       },
     );
     tx.beginning = run;
     return run;
+  }
+
+  /**
+   * The deferred BEGIN and `query` in one round trip. A connection found dead here had run
+   * nothing of the session (no COMMIT was ever sent on it), so it is replaced and both are
+   * sent again, as the rules replace a connection whose own BEGIN found it dead.
+   */
+  async #sendWithBegin(scope: AsyncScope, query: CompiledQuery, attempt: number): Promise<QueryResult<unknown>> {
+    const tx = scope.tx!;
+    const prelude = tx.deferredBegin!;
+    tx.deferredBegin = undefined;
+    const { adapter, runner } = this.#engine;
+    try {
+      return await runner.executeAfter(tx.connection, prelude, query, tx.id);
+    } catch (error) {
+      const lost = isConnectionLost(error, adapter);
+      if (lost && attempt < STALE_CONNECTION_ATTEMPTS && tx.reacquire && !tx.abortReason && !tx.ended) {
+        const dead = tx.connection;
+        // Its slot frees at once (the close itself may take a while): the replacement never waits for it.
+        this.#poolOf(dead).invalidate(dead, 'BEGIN found the connection dead').catch(noop);
+        tx.connection = await tx.reacquire();
+        tx.deferredBegin = prelude;
+        return this.#sendWithBegin(scope, query, attempt + 1);
+      }
+      if (isPreludeFailure(error) || lost) {
+        // BEGIN may not have run: write the connection off (closing it ends whatever is open)
+        // and let nothing more run in this session, so nothing slips out in autocommit.
+        tx.poison('BEGIN failed', lost);
+        if (error instanceof SessionFactoryError) tx.abortReason ??= error;
+      }
+      throw error;
+    }
   }
 
   /** Runs `next` once the statement carrying BEGIN settled (statements of one session never overtake it). */
@@ -545,10 +575,15 @@ export class SessionEngine {
     });
   }
 
+  /** The pool a connection came from: the primary's, or a replica's. */
+  #poolOf(connection: Pooled) {
+    const { replicas } = this.#engine;
+    return replicas === undefined ? this.#engine.pool : replicas.poolOf(connection);
+  }
+
   #release(tx: AsyncTx): Promise<void> | undefined {
     this.#live.delete(tx);
-    const { replicas } = this.#engine;
-    const pool = replicas === undefined ? this.#engine.pool : replicas.poolOf(tx.connection);
+    const pool = this.#poolOf(tx.connection);
     if (tx.poisoned) return pool.invalidate(tx.connection, tx.poisoned);
     pool.release(tx.connection);
     return undefined;
@@ -581,7 +616,8 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
     this.#root = root;
     this.#child = child;
     this.#finish = finish;
-    this.#deferBegin = deferBegin;
+    // With replicas, where a session runs (`tx.info.server`) is settled by a BEGIN up front.
+    this.#deferBegin = deferBegin && owner.context.replicas === undefined;
     this.#connection = connection;
     this.committed = owner.context.replicas === undefined ? undefined : (tx) => owner.recordWrite(tx);
   }
@@ -618,6 +654,7 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   watch(deadline: DeadlineLike, root: AsyncScope): void {
     const tx = root.tx!;
     this.#owner.opened(tx);
+    if (tx.deferredBegin !== undefined) tx.reacquire = () => this.acquire(deadline, tx.begin);
     (deadline as Deadline).onExpire((error) => this.#owner.abort(tx, error));
   }
 

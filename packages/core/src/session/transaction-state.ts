@@ -11,7 +11,8 @@ import type { ServerName } from '../events/event-types.js';
  */
 export class TransactionState<C = unknown> {
   readonly id: string;
-  readonly connection: C;
+  /** Replaced only while a deferred BEGIN finds its connection dead (nothing of the session ran yet). */
+  connection: C;
   readonly begin: BeginOptions;
   readonly startedAt = performance.now();
   /** Where the transaction runs (`tx.info.server`): set by the executor when the factory has replicas. */
@@ -40,6 +41,8 @@ export class TransactionState<C = unknown> {
   deferredBegin: readonly string[] | undefined;
   /** The statement carrying the deferred BEGIN, while in flight: later statements wait for it. */
   beginning: Promise<unknown> | undefined;
+  /** Checks out another connection for this transaction, if the one its deferred BEGIN went to was dead. */
+  reacquire: (() => C | Promise<C>) | undefined;
   /** The outer transaction of `withRollback`: scopes inside it become savepoints (see `planPropagation`). */
   testTransaction = false;
   #savepoints = 0;
