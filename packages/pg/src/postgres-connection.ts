@@ -1,4 +1,9 @@
-import { type DriverConnection, type ServerRole, watchConnectionLoss } from '@sessionfactory/core/adapter';
+import {
+  type DriverConnection,
+  isPreludeFailure,
+  type ServerRole,
+  watchConnectionLoss,
+} from '@sessionfactory/core/adapter';
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { Client, type ClientConfig, escapeIdentifier, type QueryResult as PgQueryResult } from 'pg';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
@@ -34,6 +39,12 @@ export class PostgresConnection implements DriverConnection {
   /** The same settings one statement each, for a pipelined BEGIN (extended protocol takes one statement per Parse). */
   readonly #localSettings: readonly string[];
   #broken = false;
+  /**
+   * The query after a pipelined BEGIN failed: the transaction is open (aborted), but pg hands
+   * over the error before the ReadyForQuery that says so, so its status still reads idle. Until
+   * the next statement, `inTransaction` must not believe it, or core would skip the ROLLBACK.
+   */
+  #openAfterFailedPipeline = false;
   /** The host and port this connection went to (a multi-host factory's cancel must reach the same server). */
   readonly server: { readonly host: string | undefined; readonly port: number | undefined };
 
@@ -110,7 +121,9 @@ export class PostgresConnection implements DriverConnection {
   }
 
   async execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
-    if (this.#perTransaction !== undefined && this.#client.getTransactionStatus() === 'I') {
+    const open = this.#openAfterFailedPipeline;
+    this.#openAfterFailedPipeline = false;
+    if (this.#perTransaction !== undefined && !open && this.#client.getTransactionStatus() === 'I') {
       if (TRANSACTION_START.test(query.sql)) {
         const begun = await this.#run(query);
         await this.#client.query(this.#perTransaction);
@@ -148,7 +161,15 @@ export class PostgresConnection implements DriverConnection {
   async #executeAfter(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>> {
     // Behind a transaction pooler the prelude (a BEGIN) carries the per-transaction settings too.
     const statements = this.#localSettings.length === 0 ? prelude : [...prelude, ...this.#localSettings];
-    return this.#result(query, await queryAfter(this.#client, statements, query.sql, query.parameters as unknown[]));
+    this.#openAfterFailedPipeline = false;
+    let result: PgQueryResult | PgQueryResult[];
+    try {
+      result = await queryAfter(this.#client, statements, query.sql, query.parameters as unknown[]);
+    } catch (error) {
+      if (!isPreludeFailure(error)) this.#openAfterFailedPipeline = true;
+      throw error;
+    }
+    return this.#result(query, result);
   }
 
   #result(query: CompiledQuery, result: PgQueryResult | PgQueryResult[]): QueryResult<unknown> {
@@ -164,7 +185,7 @@ export class PostgresConnection implements DriverConnection {
 
   inTransaction(): boolean {
     const status = this.#client.getTransactionStatus();
-    return status === 'T' || status === 'E';
+    return status === 'T' || status === 'E' || this.#openAfterFailedPipeline;
   }
 
   /**

@@ -76,6 +76,51 @@ describe('executeAfter (prelude + query in one round trip)', () => {
 });
 
 describe('sf.session on Postgres', () => {
+  it('a failing first statement is rolled back even when pg reads ReadyForQuery after the error', async () => {
+    // pg rejects a query at ErrorResponse and updates its transaction status at the next
+    // ReadyForQuery; when the two arrive in separate reads (a loaded machine), the status still
+    // said idle and the ROLLBACK was skipped, leaving the connection idle in an aborted transaction.
+    const pgConnection = (pg as unknown as { Connection: { prototype: { emit(...args: unknown[]): boolean } } })
+      .Connection.prototype;
+    const emit = pgConnection.emit;
+    const late = vi.spyOn(pgConnection, 'emit').mockImplementation(function (this: unknown, ...args: unknown[]) {
+      const [event, message] = args as [string, { status?: string }];
+      if (event === 'readyForQuery' && message?.status === 'E') {
+        setTimeout(() => emit.apply(this, args), 20);
+        return true;
+      }
+      return emit.apply(this, args);
+    });
+    const sf = createSessionFactory(
+      postgres({ url: TEST_URL, searchPath: schema.name, applicationName: `${schema.name}_late` }),
+      {
+        pool: { size: 1, maxOverflow: 0 },
+      },
+    );
+    try {
+      await sf.session((tx) => tx.executeQuery(CompiledQuery.raw('SELECT 1')));
+      const sql: string[] = [];
+      sf.on('query', (event) => sql.push(event.sql));
+      const error = await sf
+        .session((tx) => tx.executeQuery(CompiledQuery.raw('INSERT INTO seen VALUES (1), (1)')))
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'UNIQUE_VIOLATION' });
+      expect(sql.at(-1)).toBe('ROLLBACK');
+      const left = await schema.admin(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'",
+        [`${schema.name}_late`],
+      );
+      expect(left).toEqual([{ n: 0 }]);
+      // The same (only) connection works in a fresh transaction.
+      await sf.session((tx) => tx.executeQuery(CompiledQuery.raw('INSERT INTO seen VALUES (20)')));
+    } finally {
+      late.mockRestore();
+      await sf.close();
+    }
+    expect(await count()).toEqual({ c: 1 });
+    await connection.execute(CompiledQuery.raw('DELETE FROM seen'));
+  });
+
   it('sends BEGIN with its first statement, and nothing for a session that runs none', async () => {
     const sf = createSessionFactory(postgres({ url: TEST_URL, searchPath: schema.name }), {
       pool: { size: 1, maxOverflow: 0 },

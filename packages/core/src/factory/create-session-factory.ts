@@ -121,8 +121,8 @@ class SessionFactoryImpl<DB> implements SessionFactory<DB> {
       options.pool,
       {
         connect: (connectionId) => hub.emit('connect', { connectionId }),
-        checkout: (connectionId) => hub.emit('checkout', { connectionId }),
-        checkin: (connectionId) => hub.emit('checkin', { connectionId }),
+        checkout: (connectionId) => hub.has('checkout') && hub.emit('checkout', { connectionId }),
+        checkin: (connectionId) => hub.has('checkin') && hub.emit('checkin', { connectionId }),
         invalidate: (connectionId, reason) => hub.emit('invalidate', { connectionId, reason }),
         leak: ({ connectionId, holder, heldMs, stack }) =>
           hub.emit('leak', { connectionId, sessionId: holder, heldMs, stack }),

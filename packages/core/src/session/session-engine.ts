@@ -393,10 +393,19 @@ export class SessionEngine {
         : tx.beginning !== undefined
           ? this.#afterBegin(scope, () => this.#engine.runner.execute(tx.connection, query, tx.id))
           : this.#engine.runner.execute(tx.connection, query, tx.id)
-    ).catch((error: unknown) => {
-      throw statementFailed(tx, error, this.#engine);
-    });
-    return tx.track(run) as Promise<QueryResult<R>>;
+    ).then(
+      (result) => {
+        tx.pending.delete(run);
+        return result;
+      },
+      (error: unknown) => {
+        tx.pending.delete(run);
+        throw statementFailed(tx, error, this.#engine);
+      },
+    );
+    // Tracked so a timeout can wait for it (untracked in the same step that settles it).
+    tx.pending.add(run);
+    return run as Promise<QueryResult<R>>;
   }
 
   /**

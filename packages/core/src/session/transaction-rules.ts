@@ -335,14 +335,16 @@ export class TransactionRules {
       if (lost && error instanceof SessionFactoryError) error.markCommitOutcomeUnknown();
       tx.poison('COMMIT failed', lost);
       yield* this.#finish(io, tx);
-      hub.emit('rollback', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt, error });
+      if (hub.has('rollback')) {
+        hub.emit('rollback', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt, error });
+      }
       yield io.hooks(root.rollbackHooks, 'onRollback', tx.id);
       throw error;
     }
     if (io.committed !== undefined) yield io.committed(tx);
     yield* this.#afterEnd(io, tx);
     yield* this.#finish(io, tx);
-    hub.emit('commit', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt });
+    if (hub.has('commit')) hub.emit('commit', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt });
     yield io.hooks(root.commitHooks, 'onCommit', tx.id);
   }
 
@@ -373,7 +375,9 @@ export class TransactionRules {
       if (!tx.poisoned) yield* this.#afterEnd(io, tx);
     }
     yield* this.#finish(io, tx);
-    hub.emit('rollback', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt, error: cause });
+    if (hub.has('rollback')) {
+      hub.emit('rollback', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt, error: cause });
+    }
     yield io.hooks(root.rollbackHooks, 'onRollback', tx.id);
     return cause;
   }
