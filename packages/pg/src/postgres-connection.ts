@@ -113,7 +113,7 @@ export class PostgresConnection implements DriverConnection {
     if (this.#perTransaction !== undefined && this.#client.getTransactionStatus() === 'I') {
       if (TRANSACTION_START.test(query.sql)) {
         const begun = await this.#run(query);
-        await this.#client.query(this.#perTransaction);
+        await this.#untilReady(this.#client.query(this.#perTransaction));
         return begun;
       }
       // A statement outside a transaction needs the settings too: it gets a transaction of its own.
@@ -123,23 +123,63 @@ export class PostgresConnection implements DriverConnection {
   }
 
   async #inOwnTransaction(query: CompiledQuery): Promise<QueryResult<unknown>> {
-    await this.#client.query(`BEGIN; ${this.#perTransaction}`);
+    await this.#untilReady(this.#client.query(`BEGIN; ${this.#perTransaction}`));
     let result: QueryResult<unknown>;
     try {
       result = await this.#run(query);
     } catch (error) {
-      await this.#client.query('ROLLBACK').catch(() => {
+      await this.#untilReady(this.#client.query('ROLLBACK')).catch(() => {
         // The statement's error is the one to report; a dead connection is marked broken anyway.
       });
       throw error;
     }
-    await this.#client.query('COMMIT');
+    await this.#untilReady(this.#client.query('COMMIT'));
     return result;
   }
 
   async #run(query: CompiledQuery): Promise<QueryResult<unknown>> {
     // (text, values) rather than a config object: pg clones a config object on every query.
-    return this.#result(query, await this.#client.query(query.sql, query.parameters as unknown[]));
+    return this.#result(
+      query,
+      await this.#untilReady(this.#client.query(query.sql, query.parameters as unknown[])),
+    );
+  }
+
+  /**
+   * `pending`, but a rejection only once pg has taken the ReadyForQuery after the error. pg
+   * rejects a query at its ErrorResponse, and `getTransactionStatus()` (so `inTransaction()`)
+   * changes only at the ReadyForQuery that follows. Read in between, it is the status from
+   * before the statement: after a failed statement that carried BEGIN (executeAfter) it still
+   * says "no transaction", core skips the ROLLBACK, and the connection goes back to the pool in
+   * an aborted transaction (behind PgBouncer, where the two messages often arrive in separate
+   * reads, the next client of that server connection then gets 25P02 at its first statement).
+   */
+  async #untilReady<T>(pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (error) {
+      await this.#readyForQuery();
+      throw error;
+    }
+  }
+
+  /** Resolves at pg's next ReadyForQuery, at once if it has it already, or when the connection ends. */
+  #readyForQuery(): Promise<void> {
+    const client = this.#client as unknown as { readyForQuery?: boolean };
+    if (client.readyForQuery !== false || this.#broken) return Promise.resolve();
+    const connection = this.#client.connection;
+    return new Promise((resolve) => {
+      const done = () => {
+        connection.off('readyForQuery', done);
+        connection.off('end', done);
+        connection.off('error', done);
+        resolve();
+      };
+      // Registered after pg's own listener, so the transaction status is already updated here.
+      connection.on('readyForQuery', done);
+      connection.on('end', done);
+      connection.on('error', done);
+    });
   }
 
   /** BEGIN and the session's first statement in one network write (see pipelined-query.ts). */
@@ -148,7 +188,10 @@ export class PostgresConnection implements DriverConnection {
   async #executeAfter(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>> {
     // Behind a transaction pooler the prelude (a BEGIN) carries the per-transaction settings too.
     const statements = this.#localSettings.length === 0 ? prelude : [...prelude, ...this.#localSettings];
-    return this.#result(query, await queryAfter(this.#client, statements, query.sql, query.parameters as unknown[]));
+    return this.#result(
+      query,
+      await this.#untilReady(queryAfter(this.#client, statements, query.sql, query.parameters as unknown[])),
+    );
   }
 
   #result(query: CompiledQuery, result: PgQueryResult | PgQueryResult[]): QueryResult<unknown> {
