@@ -139,10 +139,7 @@ export class PostgresConnection implements DriverConnection {
 
   async #run(query: CompiledQuery): Promise<QueryResult<unknown>> {
     // (text, values) rather than a config object: pg clones a config object on every query.
-    return this.#result(
-      query,
-      await this.#untilReady(this.#client.query(query.sql, query.parameters as unknown[])),
-    );
+    return this.#result(query, await this.#untilReady(this.#client.query(query.sql, query.parameters as unknown[])));
   }
 
   /**

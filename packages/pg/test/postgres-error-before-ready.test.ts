@@ -74,9 +74,12 @@ function throughProxy(): string {
 
 describe('a failed statement whose ReadyForQuery comes in a later read', () => {
   it('a failing first statement (sent with BEGIN) is rolled back, and the connection is reused cleanly', async () => {
-    const sf = createSessionFactory(postgres({ url: throughProxy(), searchPath: schema.name, applicationName: schema.name }), {
-      pool: { size: 1, maxOverflow: 0 },
-    });
+    const sf = createSessionFactory(
+      postgres({ url: throughProxy(), searchPath: schema.name, applicationName: schema.name }),
+      {
+        pool: { size: 1, maxOverflow: 0 },
+      },
+    );
     try {
       await sf.session((tx) => tx.executeQuery(CompiledQuery.raw('INSERT INTO account VALUES (1)')));
       const sql: string[] = [];
@@ -98,9 +101,12 @@ describe('a failed statement whose ReadyForQuery comes in a later read', () => {
   });
 
   it('a failing statement inside a session is rolled back as well', async () => {
-    const sf = createSessionFactory(postgres({ url: throughProxy(), searchPath: schema.name, applicationName: schema.name }), {
-      pool: { size: 1, maxOverflow: 0 },
-    });
+    const sf = createSessionFactory(
+      postgres({ url: throughProxy(), searchPath: schema.name, applicationName: schema.name }),
+      {
+        pool: { size: 1, maxOverflow: 0 },
+      },
+    );
     try {
       const sql: string[] = [];
       sf.on('query', (event) => sql.push(event.sql));
