@@ -9,14 +9,17 @@
 # Two databases: `test` (server pool of 40) and `test_one`, the same database through a single
 # server connection, where anything one client leaves on a server connection reaches the next.
 #
-# Config, logs and pidfile live under $PGBOUNCER_DIR (default /var/tmp/sessionfactory-pgbouncer);
-# PGBOUNCER_PORT overrides the port (tests that start their own PgBouncer use a free one).
+# Config, logs and pidfile live under $PGBOUNCER_DIR (default /var/tmp/sessionfactory-pgbouncer,
+# or /var/tmp/sessionfactory-pgbouncer-<port> for another port, so a second PgBouncer started with
+# only PGBOUNCER_PORT set never stops the one on 6432 through a shared pidfile); PGBOUNCER_PORT
+# overrides the port (tests that start their own PgBouncer use a free one).
 # It runs as the postgres user, trusts every client (loopback only; the server behind trusts
 # loopback too) and waits at most START_TIMEOUT seconds (default 20) to come up.
 set -euo pipefail
 
-BASE=${PGBOUNCER_DIR:-/var/tmp/sessionfactory-pgbouncer}
 PORT=${PGBOUNCER_PORT:-6432}
+if [ "$PORT" = 6432 ]; then DEFAULT_BASE=/var/tmp/sessionfactory-pgbouncer; else DEFAULT_BASE=/var/tmp/sessionfactory-pgbouncer-$PORT; fi
+BASE=${PGBOUNCER_DIR:-$DEFAULT_BASE}
 START_TIMEOUT=${START_TIMEOUT:-20}
 URL="postgres://postgres@127.0.0.1:$PORT/test"
 

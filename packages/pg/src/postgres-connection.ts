@@ -1,9 +1,4 @@
-import {
-  type DriverConnection,
-  isPreludeFailure,
-  type ServerRole,
-  watchConnectionLoss,
-} from '@sessionfactory/core/adapter';
+import { type DriverConnection, type ServerRole, watchConnectionLoss } from '@sessionfactory/core/adapter';
 import type { CompiledQuery, QueryResult } from 'kysely';
 import { Client, type ClientConfig, escapeIdentifier, type QueryResult as PgQueryResult } from 'pg';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
@@ -39,12 +34,6 @@ export class PostgresConnection implements DriverConnection {
   /** The same settings one statement each, for a pipelined BEGIN (extended protocol takes one statement per Parse). */
   readonly #localSettings: readonly string[];
   #broken = false;
-  /**
-   * The query after a pipelined BEGIN failed: the transaction is open (aborted), but pg hands
-   * over the error before the ReadyForQuery that says so, so its status still reads idle. Until
-   * the next statement, `inTransaction` must not believe it, or core would skip the ROLLBACK.
-   */
-  #openAfterFailedPipeline = false;
   /** The host and port this connection went to (a multi-host factory's cancel must reach the same server). */
   readonly server: { readonly host: string | undefined; readonly port: number | undefined };
 
@@ -121,12 +110,10 @@ export class PostgresConnection implements DriverConnection {
   }
 
   async execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
-    const open = this.#openAfterFailedPipeline;
-    this.#openAfterFailedPipeline = false;
-    if (this.#perTransaction !== undefined && !open && this.#client.getTransactionStatus() === 'I') {
+    if (this.#perTransaction !== undefined && this.#client.getTransactionStatus() === 'I') {
       if (TRANSACTION_START.test(query.sql)) {
         const begun = await this.#run(query);
-        await this.#client.query(this.#perTransaction);
+        await this.#untilReady(this.#client.query(this.#perTransaction));
         return begun;
       }
       // A statement outside a transaction needs the settings too: it gets a transaction of its own.
@@ -136,17 +123,17 @@ export class PostgresConnection implements DriverConnection {
   }
 
   async #inOwnTransaction(query: CompiledQuery): Promise<QueryResult<unknown>> {
-    await this.#client.query(`BEGIN; ${this.#perTransaction}`);
+    await this.#untilReady(this.#client.query(`BEGIN; ${this.#perTransaction}`));
     let result: QueryResult<unknown>;
     try {
       result = await this.#run(query);
     } catch (error) {
-      await this.#client.query('ROLLBACK').catch(() => {
+      await this.#untilReady(this.#client.query('ROLLBACK')).catch(() => {
         // The statement's error is the one to report; a dead connection is marked broken anyway.
       });
       throw error;
     }
-    await this.#client.query('COMMIT');
+    await this.#untilReady(this.#client.query('COMMIT'));
     return result;
   }
 
@@ -155,18 +142,56 @@ export class PostgresConnection implements DriverConnection {
     return this.#result(query, await this.#client.query(query.sql, query.parameters as unknown[]));
   }
 
+  /**
+   * `pending`, but a rejection only once pg has taken the ReadyForQuery after the error. pg
+   * rejects a query at its ErrorResponse, and `getTransactionStatus()` (so `inTransaction()`)
+   * changes only at the ReadyForQuery that follows. Read in between, it is the status from
+   * before the statement. That matters only for a statement that changes it: one that carried
+   * BEGIN (executeAfter, which waits the same way), and these BEGIN/COMMIT wrappers. Behind
+   * PgBouncer the two messages often arrive in separate reads; a ROLLBACK skipped there left
+   * the connection in an aborted transaction, and its next session got 25P02.
+   */
+  async #untilReady<T>(pending: Promise<T>): Promise<T> {
+    try {
+      return await pending;
+    } catch (error) {
+      await this.#readyForQuery();
+      throw error;
+    }
+  }
+
+  /** Resolves at pg's next ReadyForQuery, at once if it has it already, or when the connection ends. */
+  #readyForQuery(): Promise<void> {
+    const client = this.#client as unknown as { readyForQuery?: boolean };
+    if (client.readyForQuery !== false || this.#broken) return Promise.resolve();
+    const connection = this.#client.connection;
+    return new Promise((resolve) => {
+      const done = () => {
+        connection.off('readyForQuery', done);
+        connection.off('end', done);
+        connection.off('error', done);
+        resolve();
+      };
+      // Registered after pg's own listener, so the transaction status is already updated here.
+      connection.on('readyForQuery', done);
+      connection.on('end', done);
+      connection.on('error', done);
+    });
+  }
+
   /** BEGIN and the session's first statement in one network write (see pipelined-query.ts). */
   readonly executeAfter?: (prelude: readonly string[], query: CompiledQuery) => Promise<QueryResult<unknown>>;
 
   async #executeAfter(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>> {
     // Behind a transaction pooler the prelude (a BEGIN) carries the per-transaction settings too.
     const statements = this.#localSettings.length === 0 ? prelude : [...prelude, ...this.#localSettings];
-    this.#openAfterFailedPipeline = false;
     let result: PgQueryResult | PgQueryResult[];
     try {
       result = await queryAfter(this.#client, statements, query.sql, query.parameters as unknown[]);
     } catch (error) {
-      if (!isPreludeFailure(error)) this.#openAfterFailedPipeline = true;
+      // This statement carried BEGIN: only the ReadyForQuery after its error tells pg (and so
+      // `inTransaction`) that a transaction is open, and core must know to send ROLLBACK.
+      await this.#readyForQuery();
       throw error;
     }
     return this.#result(query, result);
@@ -185,7 +210,7 @@ export class PostgresConnection implements DriverConnection {
 
   inTransaction(): boolean {
     const status = this.#client.getTransactionStatus();
-    return status === 'T' || status === 'E' || this.#openAfterFailedPipeline;
+    return status === 'T' || status === 'E';
   }
 
   /**
