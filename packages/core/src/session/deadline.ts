@@ -51,8 +51,9 @@ export class Deadline {
     return this.#expired;
   }
 
-  /** Registers what to do on expiry; runs at once if it already expired. */
+  /** Registers what to do on expiry; runs at once if it already expired. Only for armed deadlines. */
   onExpire(callback: (error: TransactionTimeoutError) => void): void {
+    if (!this.armed) return;
     this.#onExpire = callback;
     if (this.#expired) callback(this.#expired);
   }
@@ -82,6 +83,25 @@ export class Deadline {
     this.#onExpire?.(error);
     this.#rejectRace?.(error);
   }
+}
+
+/**
+ * The deadline of a session with neither `timeoutMs` nor `signal`: it never fires, so one
+ * shared instance serves them all (nothing is registered on it: `onExpire` is only called on
+ * armed deadlines).
+ */
+const NEVER = new Deadline(undefined, undefined);
+
+/**
+ * The deadline for `timeoutMs` and `signal`; the shared one that never fires when both are absent.
+ *
+ * @example
+ * ```ts
+ * const deadline = deadlineFor(options.timeoutMs, options.signal)
+ * ```
+ */
+export function deadlineFor(timeoutMs: number | undefined, signal: AbortSignal | undefined): Deadline {
+  return timeoutMs === undefined && signal === undefined ? NEVER : new Deadline(timeoutMs, signal);
 }
 
 function abortError(signal: AbortSignal): TransactionTimeoutError {

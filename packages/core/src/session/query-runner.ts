@@ -149,7 +149,17 @@ export class QueryRunner {
   }
 
   /** Runs dialect statements (BEGIN, COMMIT, SAVEPOINT ...) one after another. */
-  async executeStatements(
+  executeStatements(
+    connection: PooledConnection<DriverConnection>,
+    statements: readonly string[],
+    sessionId: string | undefined,
+  ): Promise<unknown> {
+    // Almost always one statement: no loop, no extra async frame.
+    if (statements.length === 1) return this.execute(connection, this.#compiled(statements[0]!), sessionId);
+    return this.#executeAll(connection, statements, sessionId);
+  }
+
+  async #executeAll(
     connection: PooledConnection<DriverConnection>,
     statements: readonly string[],
     sessionId: string | undefined,

@@ -9,7 +9,7 @@ import type { PooledConnection } from '../pool/pool.js';
 import { isReplicaSafe } from '../replicas/read-only-query.js';
 import { settleWithin } from '../util/settle-within.js';
 import { AutocommitConnection } from './autocommit-connection.js';
-import { Deadline } from './deadline.js';
+import { type Deadline, deadlineFor } from './deadline.js';
 import type { EngineContext } from './engine-context.js';
 import { createKyselyProps, FactoryDriver } from './factory-driver.js';
 import { liveScope, Scope } from './scope.js';
@@ -474,7 +474,7 @@ export class SessionEngine {
    * A session's COMMIT/ROLLBACK/afterEnd statements: nothing at all when BEGIN never went out,
    * and only after the statement carrying BEGIN settled (a failed BEGIN sends no COMMIT).
    */
-  endStatements(tx: AsyncTx, statements: readonly string[]): Promise<void> | undefined {
+  endStatements(tx: AsyncTx, statements: readonly string[]): Promise<unknown> | undefined {
     if (tx.deferredBegin !== undefined) return undefined;
     const send = () => {
       if (tx.poisoned && tx.abortReason) throw tx.abortReason;
@@ -511,7 +511,7 @@ export class SessionEngine {
     if (tx.deferredBegin !== undefined || tx.beginning !== undefined) await this.#flushBegin(scope);
     const iterator = this.#engine.runner.stream(tx.connection, query, chunkSize, tx.id);
     const close = () => iterator.return?.(undefined);
-    tx.streams.add(close);
+    (tx.streams ??= new Set()).add(close);
     try {
       for (;;) {
         scope.assertUsable();
@@ -523,7 +523,7 @@ export class SessionEngine {
         yield step.value as QueryResult<R>;
       }
     } finally {
-      if (tx.streams.delete(close) && !tx.ended) await close();
+      if (tx.streams?.delete(close) && !tx.ended) await close();
     }
   }
 
@@ -565,10 +565,13 @@ export class SessionEngine {
 
   /** Waits for statements in flight, open streams and a cancel, so the connection is ours alone again. */
   settle(tx: AsyncTx): Promise<void> | undefined {
-    if (tx.pending.size === 0 && tx.cancelling === undefined && tx.streams.size === 0) return undefined;
+    const streams = tx.streams;
+    if (tx.pending.size === 0 && tx.cancelling === undefined && (streams === undefined || streams.size === 0)) {
+      return undefined;
+    }
     return (async () => {
-      const closing = [...tx.streams].map((close) => Promise.resolve().then(close));
-      tx.streams.clear();
+      const closing = streams === undefined ? [] : [...streams].map((close) => Promise.resolve().then(close));
+      streams?.clear();
       const waits = [...tx.pending, ...closing, ...(tx.cancelling ? [tx.cancelling] : [])];
       if (!(await settleWithin(Promise.allSettled(waits), SETTLE_AFTER_CANCEL_MS))) {
         tx.poison('a statement did not finish after cancellation', true);
@@ -641,7 +644,7 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   }
 
   deadline(options: SessionOptions): Deadline {
-    return new Deadline(options.timeoutMs, options.signal);
+    return deadlineFor(options.timeoutMs, options.signal);
   }
 
   acquire(deadline: DeadlineLike, begin?: BeginOptions): Pooled | Promise<Pooled> {
@@ -664,10 +667,10 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
     const tx = root.tx!;
     this.#owner.opened(tx);
     if (tx.deferredBegin !== undefined) tx.reacquire = () => this.acquire(deadline, tx.begin);
-    (deadline as Deadline).onExpire((error) => this.#owner.abort(tx, error));
+    if ((deadline as Deadline).armed) (deadline as Deadline).onExpire((error) => this.#owner.abort(tx, error));
   }
 
-  control(tx: AsyncTx, phase: 'begin' | 'end', statements: readonly string[]): Promise<void> | undefined {
+  control(tx: AsyncTx, phase: 'begin' | 'end', statements: readonly string[]): Promise<unknown> | undefined {
     const { runner } = this.#engine;
     if (phase === 'end') return this.#owner.endStatements(tx, statements);
     // Deferred only on a connection that just proved itself: BEGIN on one that may have died

@@ -1,4 +1,9 @@
-import type { AdapterCapabilities, BeginOptions, IsolationLevel } from '../adapter/adapter.js';
+import {
+  type AdapterCapabilities,
+  type BeginOptions,
+  ISOLATION_LEVELS,
+  type IsolationLevel,
+} from '../adapter/adapter.js';
 import {
   DatabaseError,
   PropagationError,
@@ -191,6 +196,8 @@ export function statementFailed(tx: TransactionState<unknown>, error: unknown, e
  */
 export class TransactionRules {
   readonly #engine: EngineContext;
+  readonly #beginOptions: (BeginOptions | undefined)[] = [];
+  readonly #beginStatements = new WeakMap<BeginOptions, readonly string[]>();
 
   constructor(engine: EngineContext) {
     this.#engine = engine;
@@ -203,12 +210,30 @@ export class TransactionRules {
       throw new UnsupportedFeatureError(`The ${dialect} adapter cannot enforce read-only sessions.`);
     }
     const after = options.after;
-    if (after !== undefined) this.#engine.replicas?.checkToken(after);
-    return {
-      isolation: resolveIsolation(capabilities, options.isolation),
-      readOnly: options.readOnly === true,
-      after,
-    };
+    const isolation = resolveIsolation(capabilities, options.isolation);
+    const readOnly = options.readOnly === true;
+    if (after !== undefined) {
+      this.#engine.replicas?.checkToken(after);
+      return { isolation, readOnly, after };
+    }
+    // Without `after` there are ten possible answers: each is built once (with its BEGIN SQL).
+    const slot = (isolation === undefined ? 0 : ISOLATION_LEVELS.indexOf(isolation) + 1) * 2 + (readOnly ? 1 : 0);
+    let cached = this.#beginOptions[slot];
+    if (cached === undefined) {
+      cached = { isolation, readOnly, after: undefined };
+      this.#beginOptions[slot] = cached;
+    }
+    return cached;
+  }
+
+  /** The adapter's BEGIN statements for `begin`, built once per distinct options object. */
+  #beginSql(begin: BeginOptions): readonly string[] {
+    let statements = this.#beginStatements.get(begin);
+    if (statements === undefined) {
+      statements = this.#engine.adapter.sql.begin(begin);
+      this.#beginStatements.set(begin, statements);
+    }
+    return statements;
   }
 
   /** Runs a scope as `plan` decided. `options` are already merged with the factory defaults. */
@@ -279,7 +304,7 @@ export class TransactionRules {
       const connection: C = yield io.acquire(deadline, begin); // begin: the pool's reader/writer hint
       const tx = io.newTransaction(connection, begin);
       try {
-        yield io.control(tx, 'begin', adapter.sql.begin(begin));
+        yield io.control(tx, 'begin', this.#beginSql(begin));
         return io.scope(tx, undefined, undefined);
       } catch (error) {
         const lost = isConnectionLost(error, adapter);

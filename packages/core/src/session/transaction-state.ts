@@ -30,7 +30,7 @@ export class TransactionState<C = unknown> {
   /** Statements in flight, so a timeout can wait for the cancelled one before ROLLBACK. */
   readonly pending = new Set<Promise<unknown>>();
   /** Closers of streams still open: the transaction's end closes them while the connection is its own. */
-  readonly streams = new Set<() => unknown>();
+  streams: Set<() => unknown> | undefined;
   /** A cancel sent for this transaction's statement: the connection is not reused before it settles. */
   cancelling: Promise<void> | undefined;
   /**
