@@ -18,14 +18,21 @@ export class Activity {
     if (this.#active === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
-  async track<T>(work: Promise<T>): Promise<T> {
+  /** Counts `work` until it settles; resolves and rejects as it does. */
+  track<T>(work: Promise<T>): Promise<T> {
     this.enter();
-    try {
-      return await work;
-    } finally {
-      this.leave();
-    }
+    return work.then(this.#leaveWith, this.#leaveThrowing) as Promise<T>;
   }
+
+  // Bound once: tracking a session allocates one promise, no closures.
+  readonly #leaveWith = (value: unknown): unknown => {
+    this.leave();
+    return value;
+  };
+  readonly #leaveThrowing = (error: unknown): never => {
+    this.leave();
+    throw error;
+  };
 
   /** Resolves when nothing is in flight. */
   whenIdle(): Promise<void> {

@@ -75,6 +75,8 @@ export class SessionEngine {
   readonly #engine: EngineContext;
   readonly #base: KyselyProps;
   readonly #defaults: SessionDefaults;
+  /** No factory-wide session defaults: a session's own options are used as they are, uncopied. */
+  readonly #noDefaults: boolean;
   /** Sessions of `sf.session()`: the pool takes the connection back. */
   readonly #sessions: AsyncIo;
   /** `sf.begin()`: the root `tx` can commit and roll back itself. */
@@ -93,6 +95,7 @@ export class SessionEngine {
     const base = createKyselyProps(engine.adapter.kysely, new FactoryDriver(this, close));
     this.#base = base;
     this.#defaults = defaults;
+    this.#noDefaults = Object.keys(defaults).length === 0;
     this.rules = new TransactionRules(engine);
     const control: SessionControl = {
       savepoint: (scope, fn) => this.savepoint(scope as AsyncScope, fn),
@@ -146,11 +149,16 @@ export class SessionEngine {
     } catch (error) {
       return Promise.reject(error);
     }
-    const merged = plan === 'new' ? { ...this.#defaults, ...options } : options;
+    if (plan === 'new') {
+      const merged = this.#noDefaults ? options : { ...this.#defaults, ...options };
+      return this.#engine.activity.track(
+        drive(this.rules.newTransaction<Pooled, AsyncScope['session'], T>(this.#sessions, fn as UnitFn, merged)),
+      );
+    }
     const work = drive(
-      this.rules.unit<Pooled, AsyncScope['session'], T>(this.#sessions, plan, joined, fn as UnitFn, merged),
+      this.rules.unit<Pooled, AsyncScope['session'], T>(this.#sessions, plan, joined, fn as UnitFn, options),
     );
-    return plan === 'new' || plan === 'none' ? this.#engine.activity.track(work) : work;
+    return plan === 'none' ? this.#engine.activity.track(work) : work;
   }
 
   /** `tx.savepoint(fn)`: a savepoint in `parent`. */
