@@ -1,4 +1,4 @@
-import { createSessionFactory, type SessionFactory } from '@sessionfactory/core';
+import { createSessionFactory, type FactoryOptions, type SessionFactory } from '@sessionfactory/core';
 import type { Kit } from '../kits/kit.js';
 import { type BenchDB, type Dialect, itemId } from '../schema.js';
 import {
@@ -62,12 +62,16 @@ export const SERVER_CONCURRENCY = [1, 16] as const;
 const noClose = async () => {};
 
 /** A factory with the default configuration; Postgres/MySQL: the pool of 10 every variant gets. */
-function factory(kit: Kit): SessionFactory<BenchDB> {
-  return createSessionFactory<BenchDB>(kit.adapter(), { pool: kit.concurrencyPool });
+function factory(kit: Kit, options: FactoryOptions = {}): SessionFactory<BenchDB> {
+  return createSessionFactory<BenchDB>(kit.adapter(), { pool: kit.concurrencyPool, ...options });
 }
 
-function withFactory(kit: Kit, op: (sf: SessionFactory<BenchDB>) => (i: number) => unknown): Running {
-  const sf = factory(kit);
+function withFactory(
+  kit: Kit,
+  op: (sf: SessionFactory<BenchDB>) => (i: number) => unknown,
+  options?: FactoryOptions,
+): Running {
+  const sf = factory(kit, options);
   return { op: op(sf), close: () => sf.close() };
 }
 
@@ -193,6 +197,35 @@ function sqlitePoint(): IsoGroup {
   };
 }
 
+/**
+ * Issue 15: what OpenTelemetry support costs an application that registers no tracer. The
+ * baseline switches telemetry off (`telemetry: false`); the other row is the default with
+ * `@opentelemetry/api` installed (core's devDependency here) and no provider registered.
+ */
+function sqliteTelemetry(): IsoGroup {
+  const present = 'sf.session, @opentelemetry/api installed, no tracer registered';
+  const prepared = (options?: FactoryOptions) => (kit: Kit) =>
+    withFactory(
+      kit,
+      (sf) => {
+        const unit = preparedUnit(sf);
+        return (i) => sf.session(() => preparedUnitBody(unit, itemId(i)));
+      },
+      options,
+    );
+  return {
+    key: 'sqlite/telemetry/1',
+    dialect: 'sqlite',
+    workload: 'telemetry off vs no tracer',
+    concurrency: 1,
+    variants: [
+      { name: 'sf.session, telemetry: false', role: 'raw', open: prepared({ telemetry: false }) },
+      { name: present, role: 'sf', open: prepared() },
+    ],
+    targets: [{ issue: 15, variant: present, min: 0.97 }],
+  };
+}
+
 /** Every group for the given databases, in the order they run within a round. */
 export function isolatedGroups(dialects: readonly string[]): IsoGroup[] {
   const groups: IsoGroup[] = [];
@@ -201,7 +234,7 @@ export function isolatedGroups(dialects: readonly string[]): IsoGroup[] {
     if (dialect === 'postgres' || dialect === 'mysql') {
       for (const c of SERVER_CONCURRENCY) groups.push(serverUnit(dialect, c));
     } else if (dialect === 'sqlite') {
-      groups.push(sqliteUnit(), sqlitePoint());
+      groups.push(sqliteUnit(), sqlitePoint(), sqliteTelemetry());
     }
   }
   return groups;
