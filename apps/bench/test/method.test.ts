@@ -177,7 +177,7 @@ describe('queueOrder', () => {
 });
 
 describe('groups', () => {
-  it('runs pg and mysql at C=1 and C=16 with raw first, sf.session, Kysely and Knex; SQLite unit and point select', () => {
+  it('runs pg and mysql at C=1 and C=16 with raw first, sf.session, Kysely and Knex; SQLite unit, point select, telemetry', () => {
     const groups = isolatedGroups(['sqlite', 'postgres', 'mysql']);
     expect(groups.map((g) => g.key)).toEqual([
       'postgres/unit/1',
@@ -186,6 +186,7 @@ describe('groups', () => {
       'mysql/unit/16',
       'sqlite/unit/1',
       'sqlite/point/1',
+      'sqlite/telemetry/1',
     ]);
     for (const g of groups) expect(g.variants[0]!.role).toBe('raw');
     expect(pgC16().variants.map((v) => v.role)).toEqual(['raw', 'sf', 'kysely', 'knex']);
