@@ -203,7 +203,8 @@ function sqlitePoint(): IsoGroup {
  * `@opentelemetry/api` installed (core's devDependency here) and no provider registered.
  */
 function sqliteTelemetry(): IsoGroup {
-  const present = 'sf.session, @opentelemetry/api installed, no tracer registered';
+  // The default: @opentelemetry/api installed (core's devDependency here), no provider registered.
+  const present = 'sf.session, no tracer registered';
   const prepared = (options?: FactoryOptions) => (kit: Kit) =>
     withFactory(
       kit,
