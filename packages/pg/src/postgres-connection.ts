@@ -185,16 +185,10 @@ export class PostgresConnection implements DriverConnection {
   async #executeAfter(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>> {
     // Behind a transaction pooler the prelude (a BEGIN) carries the per-transaction settings too.
     const statements = this.#localSettings.length === 0 ? prelude : [...prelude, ...this.#localSettings];
-    let result: PgQueryResult | PgQueryResult[];
-    try {
-      result = await queryAfter(this.#client, statements, query.sql, query.parameters as unknown[]);
-    } catch (error) {
-      // This statement carried BEGIN: only the ReadyForQuery after its error tells pg (and so
-      // `inTransaction`) that a transaction is open, and core must know to send ROLLBACK.
-      await this.#readyForQuery();
-      throw error;
-    }
-    return this.#result(query, result);
+    // This statement carries BEGIN: only the ReadyForQuery after an error tells pg (and so
+    // `inTransaction`) that a transaction is open, and core must know to send ROLLBACK.
+    const pending = queryAfter(this.#client, statements, query.sql, query.parameters as unknown[]);
+    return this.#result(query, await this.#untilReady(pending));
   }
 
   #result(query: CompiledQuery, result: PgQueryResult | PgQueryResult[]): QueryResult<unknown> {

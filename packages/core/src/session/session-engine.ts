@@ -2,7 +2,7 @@ import { CompiledQuery, Kysely, type KyselyProps, type QueryResult, SingleConnec
 import type { BeginOptions, DriverConnection } from '../adapter/adapter.js';
 import { isPreludeFailure } from '../adapter/prelude-failure.js';
 import { PropagationError, SessionClosedError } from '../errors/error-classes.js';
-import { SessionFactoryError } from '../errors/session-factory-error.js';
+import type { SessionFactoryError } from '../errors/session-factory-error.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { PooledConnection } from '../pool/pool.js';
@@ -18,7 +18,9 @@ import type { SessionOptions } from './session-options.js';
 import type { ManagedSession, Session, SessionHook } from './session-types.js';
 import {
   type DeadlineLike,
+  deferredBeginFailed,
   planPropagation,
+  STALE_CONNECTION_ATTEMPTS,
   type Step,
   statementFailed,
   type TransactionIo,
@@ -34,9 +36,6 @@ type AsyncTx = TransactionState<Pooled>;
 
 /** Session defaults from `FactoryOptions.session`. */
 export type SessionDefaults = Omit<SessionOptions, 'signal' | 'propagation' | 'after'>;
-
-/** Connections tried when a deferred BEGIN finds its connection dead (as the rules do for BEGIN itself). */
-const STALE_CONNECTION_ATTEMPTS = 3;
 
 /** How long a cancelled statement (or its cancel) may take to settle before the connection is written off. */
 const SETTLE_AFTER_CANCEL_MS = 5000;
@@ -460,12 +459,7 @@ export class SessionEngine {
         tx.deferredBegin = prelude;
         return this.#sendWithBegin(scope, query, attempt + 1);
       }
-      if (isPreludeFailure(error) || lost) {
-        // BEGIN may not have run: write the connection off (closing it ends whatever is open)
-        // and let nothing more run in this session, so nothing slips out in autocommit.
-        tx.poison('BEGIN failed', lost);
-        if (error instanceof SessionFactoryError) tx.abortReason ??= error;
-      }
+      if (isPreludeFailure(error) || lost) deferredBeginFailed(tx, error, this.#engine);
       throw error;
     }
   }
@@ -501,8 +495,7 @@ export class SessionEngine {
     try {
       await this.#engine.runner.executeStatements(tx.connection, prelude, tx.id);
     } catch (error) {
-      tx.poison('BEGIN failed', isConnectionLost(error, this.#engine.adapter));
-      if (error instanceof SessionFactoryError) tx.abortReason ??= error;
+      deferredBeginFailed(tx, error, this.#engine);
       throw error;
     }
   }

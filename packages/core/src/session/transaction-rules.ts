@@ -83,8 +83,11 @@ export interface TransactionIo<C, S> {
  */
 export type Plan = 'new' | 'join' | 'savepoint' | 'testSavepoint' | 'none';
 
-/** Checkouts tried when BEGIN finds the connection already dead (killed while idle). */
-const STALE_CONNECTION_ATTEMPTS = 3;
+/**
+ * Checkouts tried when BEGIN finds the connection already dead (killed while idle), whether
+ * BEGIN went out alone (`open`) or with the session's first statement (the async executor).
+ */
+export const STALE_CONNECTION_ATTEMPTS = 3;
 
 /** Why a connection whose state could not be restored after COMMIT/ROLLBACK is destroyed. */
 const RESTORE_FAILED = 'restoring connection state failed';
@@ -187,6 +190,17 @@ export function statementFailed(tx: TransactionState<unknown>, error: unknown, e
     tx.abortReason ??= error;
   }
   return aborted ?? error;
+}
+
+/**
+ * Records a BEGIN that failed after the session's scope was handed out (a deferred BEGIN sent
+ * with the first statement): BEGIN may not have run, so the connection is written off (no
+ * ROLLBACK; closing it ends whatever is open) and the session can run nothing more, so no
+ * later statement slips out in autocommit.
+ */
+export function deferredBeginFailed(tx: TransactionState<unknown>, error: unknown, engine: EngineContext): void {
+  tx.poison('BEGIN failed', isConnectionLost(error, engine.adapter));
+  if (error instanceof SessionFactoryError) tx.abortReason ??= error;
 }
 
 /**
