@@ -14,6 +14,8 @@
 # The tests find the nodes through GALERA_URLS (space-separated mysql:// URLs), which .ci/run
 # exports after `start`.
 set -euo pipefail
+# shellcheck source=lib/mariadb-server.sh
+source "$(dirname "$0")/lib/mariadb-server.sh"
 
 GALERA_DIR=${GALERA_DIR:-/var/tmp/sessionfactory-galera}
 PROVIDER=${GALERA_PROVIDER:-/usr/lib/galera/libgalera_smm.so}
@@ -25,7 +27,6 @@ gcomm_port() { echo $((4570 + $1)); }
 ist_port() { echo $((4580 + $1)); }
 sst_port() { echo $((4590 + $1)); }
 node_dir() { echo "$GALERA_DIR/node$1"; }
-pid_file() { echo "$(node_dir "$1")/mariadbd.pid"; }
 cluster_address() {
   local list=()
   for n in "${NODES[@]}"; do list+=("127.0.0.1:$(gcomm_port "$n")"); done
@@ -37,44 +38,21 @@ fail() {
   exit 1
 }
 
-# A query on node N through its socket as the OS root (unix_socket authentication).
-node_sql() {
-  mysql --no-defaults -uroot -S "$(node_dir "$1")/mysqld.sock" --connect-timeout=2 -NBe "$2" 2>/dev/null
-}
-
-node_pid() {
-  local file
-  file=$(pid_file "$1")
-  [ -f "$file" ] && cat "$file"
-}
-
-node_running() {
-  local pid
-  pid=$(node_pid "$1") || return 1
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
-}
+node_sql() { mariadb_sql "$(node_dir "$1")" "$2"; }
+node_pid() { mariadb_pid "$(node_dir "$1")"; }
+node_running() { mariadb_running "$(node_dir "$1")"; }
 
 write_config() {
   local n=$1 dir
   dir=$(node_dir "$n")
-  cat >"$dir/my.cnf" <<EOF
-[mysqld]
-user=mysql
-datadir=$dir/data
-socket=$dir/mysqld.sock
-pid-file=$dir/mysqld.server.pid
-port=$(sql_port "$n")
-bind-address=127.0.0.1
-log-error=$dir/error.log
-skip-name-resolve
-performance_schema=OFF
+  {
+    mariadb_base_config "$dir" "$(sql_port "$n")"
+    cat <<EOF
 max_connections=300
 binlog_format=ROW
 default_storage_engine=InnoDB
 innodb_autoinc_lock_mode=2
-innodb_buffer_pool_size=64M
 innodb_log_file_size=48M
-innodb_flush_log_at_trx_commit=2
 wsrep_on=ON
 wsrep_provider=$PROVIDER
 wsrep_cluster_name=sessionfactory_test
@@ -86,16 +64,14 @@ wsrep_sst_method=rsync
 wsrep_sst_receive_address=127.0.0.1:$(sst_port "$n")
 wsrep_slave_threads=2
 EOF
+  } >"$dir/my.cnf"
 }
 
 # Starts node N's mariadbd in the background and records its PID.
 launch() {
-  local n=$1 dir
+  local n=$1
   shift
-  dir=$(node_dir "$n")
-  chown -R mysql:mysql "$dir"
-  setsid /usr/sbin/mariadbd --defaults-file="$dir/my.cnf" "$@" >>"$dir/stdout.log" 2>&1 </dev/null &
-  echo $! >"$(pid_file "$n")"
+  mariadb_launch "$(node_dir "$n")" "$@"
 }
 
 # Waits until node N is a synced member of a cluster of the given size (bounded).
@@ -114,17 +90,7 @@ wait_synced() {
   fail "node $n not synced in a cluster of $size within ${START_TIMEOUT}s (last state: ${state:-none})"
 }
 
-stop_node() {
-  local n=$1 pid
-  pid=$(node_pid "$n") || return 0
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  fi
-  rm -f "$(pid_file "$n")"
-}
+stop_node() { mariadb_stop "$(node_dir "$1")"; }
 
 cmd_stop() {
   # Joiners first, the bootstrap node last, so no node waits for a departed donor.
@@ -143,8 +109,7 @@ cmd_start() {
   done
   chown -R mysql:mysql "$GALERA_DIR"
   # Only node 1 gets a fresh system database; 2 and 3 receive theirs by state transfer.
-  mariadb-install-db --defaults-file="$(node_dir 1)/my.cnf" --user=mysql --auth-root-authentication-method=socket \
-    --skip-test-db >"$(node_dir 1)/install.log" 2>&1 || { cat "$(node_dir 1)/install.log" >&2; fail "mariadb-install-db failed"; }
+  mariadb_install "$(node_dir 1)" || fail "mariadb-install-db failed"
   launch 1 --wsrep-new-cluster
   wait_synced 1 1
   # The tests connect over TCP as root without a password (replicated to the joiners).
@@ -164,7 +129,7 @@ cmd_kill() {
   pid=$(node_pid "$n") || fail "node $n has no PID file"
   kill -KILL "$pid" 2>/dev/null || true
   for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  rm -f "$(pid_file "$n")"
+  rm -f "$(node_dir "$n")/mariadbd.pid"
 }
 
 cmd_restart() {

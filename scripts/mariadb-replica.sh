@@ -10,6 +10,8 @@
 #
 # The tests find them through MARIADB_PRIMARY_URL and MARIADB_REPLICA_URL, which .ci/run exports.
 set -euo pipefail
+# shellcheck source=lib/mariadb-server.sh
+source "$(dirname "$0")/lib/mariadb-server.sh"
 
 REPLICA_DIR=${REPLICA_DIR:-/var/tmp/sessionfactory-replica}
 START_TIMEOUT=${REPLICA_START_TIMEOUT:-60}
@@ -23,44 +25,25 @@ fail() {
 
 server_dir() { echo "$REPLICA_DIR/$1"; }
 port_of() { if [ "$1" = primary ]; then echo $PRIMARY_PORT; else echo $REPLICA_PORT; fi; }
-sql_on() { mysql --no-defaults -uroot -S "$(server_dir "$1")/mysqld.sock" --connect-timeout=2 -NBe "$2" 2>/dev/null; }
+sql_on() { mariadb_sql "$(server_dir "$1")" "$2"; }
 
 write_config() {
   local name=$1 id=$2 dir
   dir=$(server_dir "$name")
-  cat >"$dir/my.cnf" <<EOF
-[mysqld]
-user=mysql
-datadir=$dir/data
-socket=$dir/mysqld.sock
-pid-file=$dir/mysqld.server.pid
-port=$(port_of "$name")
-bind-address=127.0.0.1
-log-error=$dir/error.log
-skip-name-resolve
-performance_schema=OFF
-innodb_buffer_pool_size=64M
-innodb_flush_log_at_trx_commit=2
+  {
+    mariadb_base_config "$dir" "$(port_of "$name")"
+    cat <<EOF
 server_id=$id
 log_bin=$dir/data/binlog
 binlog_format=ROW
 gtid_strict_mode=ON
 log_slave_updates=ON
 EOF
+  } >"$dir/my.cnf"
 }
 
-launch() {
-  local name=$1 dir
-  dir=$(server_dir "$name")
-  setsid /usr/sbin/mariadbd --defaults-file="$dir/my.cnf" >>"$dir/stdout.log" 2>&1 </dev/null &
-  echo $! >"$dir/mariadbd.pid"
-}
-
-running() {
-  local file pid
-  file="$(server_dir "$1")/mariadbd.pid"
-  [ -f "$file" ] && pid=$(cat "$file") && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
-}
+launch() { mariadb_launch "$(server_dir "$1")"; }
+running() { mariadb_running "$(server_dir "$1")"; }
 
 wait_up() {
   local name=$1 deadline=$((SECONDS + START_TIMEOUT))
@@ -72,18 +55,7 @@ wait_up() {
   fail "$name did not answer within ${START_TIMEOUT}s"
 }
 
-stop_server() {
-  local file pid
-  file="$(server_dir "$1")/mariadbd.pid"
-  [ -f "$file" ] || return 0
-  pid=$(cat "$file")
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$file"
-}
+stop_server() { mariadb_stop "$(server_dir "$1")"; }
 
 cmd_stop() {
   stop_server replica
@@ -98,10 +70,7 @@ cmd_start() {
     mkdir -p "$(server_dir "$name")/data"
     write_config "$name" "$id"
     id=$((id + 1))
-    chown -R mysql:mysql "$(server_dir "$name")"
-    mariadb-install-db --defaults-file="$(server_dir "$name")/my.cnf" --user=mysql \
-      --auth-root-authentication-method=socket --skip-test-db >"$(server_dir "$name")/install.log" 2>&1 ||
-      { cat "$(server_dir "$name")/install.log" >&2; fail "mariadb-install-db failed for $name"; }
+    mariadb_install "$(server_dir "$name")" || fail "mariadb-install-db failed for $name"
     launch "$name"
   done
   wait_up primary
