@@ -451,11 +451,12 @@ export class SessionEngine {
       return await runner.executeAfter(tx.connection, prelude, query, tx.id);
     } catch (error) {
       const lost = isConnectionLost(error, adapter);
-      if (lost && attempt < STALE_CONNECTION_ATTEMPTS && tx.reacquire && !tx.abortReason && !tx.ended) {
+      if (lost && attempt < STALE_CONNECTION_ATTEMPTS && tx.deadline && !tx.abortReason && !tx.ended) {
         const dead = tx.connection;
         // Its slot frees at once (the close itself may take a while): the replacement never waits for it.
         this.#poolOf(dead).invalidate(dead, 'BEGIN found the connection dead').catch(noop);
-        tx.connection = await tx.reacquire();
+        // Only sf.session() defers BEGIN, so its I/O checks the replacement out.
+        tx.connection = await this.#sessions.acquire(tx.deadline as Deadline, tx.begin);
         tx.deferredBegin = prelude;
         return this.#sendWithBegin(scope, query, attempt + 1);
       }
@@ -667,7 +668,7 @@ class AsyncIo implements TransactionIo<Pooled, AsyncScope['session']> {
   watch(deadline: DeadlineLike, root: AsyncScope): void {
     const tx = root.tx!;
     this.#owner.opened(tx);
-    if (tx.deferredBegin !== undefined) tx.reacquire = () => this.acquire(deadline, tx.begin);
+    if (tx.deferredBegin !== undefined) tx.deadline = deadline;
     if ((deadline as Deadline).armed) (deadline as Deadline).onExpire((error) => this.#owner.abort(tx, error));
   }
 

@@ -41,8 +41,11 @@ export class TransactionState<C = unknown> {
   deferredBegin: readonly string[] | undefined;
   /** The statement carrying the deferred BEGIN, while in flight: later statements wait for it. */
   beginning: Promise<unknown> | undefined;
-  /** Checks out another connection for this transaction, if the one its deferred BEGIN went to was dead. */
-  reacquire: (() => C | Promise<C>) | undefined;
+  /**
+   * The attempt's deadline, kept while BEGIN is deferred: a replacement connection (the first
+   * one found dead by the statement carrying BEGIN) is checked out under it.
+   */
+  deadline: unknown;
   /** The outer transaction of `withRollback`: scopes inside it become savepoints (see `planPropagation`). */
   testTransaction = false;
   #savepoints = 0;
