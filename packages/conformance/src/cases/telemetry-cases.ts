@@ -88,7 +88,9 @@ export function registerTelemetryCases(ctx: SuiteContext): void {
     }
     const insert = statements[1]!;
     expect(insert.attributes['db.query.text']).toMatch(/^insert into/i);
-    expect(insert.startTime <= insert.endTime).toBe(true);
+    // HrTime is [seconds, nanoseconds]: compared as numbers (as arrays they compare as strings).
+    const nanos = ([seconds, fraction]: readonly [number, number]) => seconds * 1e9 + fraction;
+    expect(nanos(insert.startTime)).toBeLessThanOrEqual(nanos(insert.endTime));
   });
 
   ctx.test(
