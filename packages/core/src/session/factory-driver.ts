@@ -1,17 +1,23 @@
 import {
+  type AbortableQueryOptions,
+  type CompiledQuery,
+  type ConnectionProvider,
   createQueryId,
   type DatabaseConnection,
   DefaultConnectionProvider,
   DefaultQueryExecutor,
+  type DialectAdapter,
   type Driver,
   IdentifierNode,
   type Kysely,
   type KyselyProps,
   type QueryCompiler,
+  type QueryResult,
   RawNode,
   type TransactionSettings,
 } from 'kysely';
 import type { IsolationLevel, KyselyDialectParts } from '../adapter/adapter.js';
+import { runCompiled } from '../prepare/run-compiled.js';
 import { PropagationError } from '../errors/error-classes.js';
 import { RoutedConnection } from '../replicas/routed-connection.js';
 import { AutocommitConnection } from './autocommit-connection.js';
@@ -177,22 +183,61 @@ function quoted(name: string, compile: QueryCompiler['compileQuery']): string {
   return compile(RawNode.createWithChild(IdentifierNode.create(name)), createQueryId()).sql;
 }
 
+/** Runs one compiled query through the engine (a session's statement, or `sf.db`'s autocommit one). */
+export type RunQuery = (query: CompiledQuery) => Promise<QueryResult<unknown>>;
+
+/**
+ * Kysely's executor with the engine as a shortcut: a query without an abort signal goes
+ * straight to `run`, which does what the connection provider, the driver's acquire/release and
+ * `connection.executeQuery` would (checks, pool, tracking, typed errors), without their async
+ * frames and promises; that is most of Kysely's own cost per query on SQLite. A query with a
+ * signal keeps Kysely's path, which owns abort handling. `withPlugin()` and friends return
+ * Kysely's own executor, so a Kysely with plugins takes Kysely's path too (plugins see results).
+ */
+export class EngineQueryExecutor extends DefaultQueryExecutor {
+  readonly #compiler: QueryCompiler;
+  readonly #adapter: DialectAdapter;
+  readonly #run: RunQuery;
+
+  constructor(compiler: QueryCompiler, adapter: DialectAdapter, provider: ConnectionProvider, run: RunQuery) {
+    super(compiler, adapter, provider, []);
+    this.#compiler = compiler;
+    this.#adapter = adapter;
+    this.#run = run;
+  }
+
+  override executeQuery<R>(query: CompiledQuery, options?: AbortableQueryOptions): Promise<QueryResult<R>> {
+    if (options?.signal !== undefined) return super.executeQuery<R>(query, options);
+    return this.#run(query) as Promise<QueryResult<R>>;
+  }
+
+  /** The same compiler and adapter for one session: `provider` for streams and signals, `run` for the rest. */
+  forSession(provider: ConnectionProvider, run: RunQuery): EngineQueryExecutor {
+    return new EngineQueryExecutor(this.#compiler, this.#adapter, provider, run);
+  }
+}
+
 /**
  * The Kysely props every `tx` and `sf.db` share: the adapter's compiler and adapter, and the
  * factory driver, so `sf.db` and `tx` compile the same way and run through the same engine.
+ * `sf.db`'s queries take `runCompiled`, as prepared queries do, unless the factory has
+ * replicas: then the driver's routed connection picks the server per statement.
  */
-export function createKyselyProps(parts: KyselyDialectParts, driver: FactoryDriver): KyselyProps {
+export function createKyselyProps(
+  parts: KyselyDialectParts,
+  driver: FactoryDriver,
+  owner: SessionEngine,
+): KyselyProps & { readonly executor: EngineQueryExecutor } {
   const dialect = {
     createAdapter: () => parts.createAdapter(),
     createDriver: () => driver,
     createQueryCompiler: () => parts.createQueryCompiler(),
     createIntrospector: (db: Kysely<any>) => parts.createIntrospector(db),
   };
-  const executor = new DefaultQueryExecutor(
-    parts.createQueryCompiler(),
-    parts.createAdapter(),
-    new DefaultConnectionProvider(driver),
-    [],
-  );
+  const provider = new DefaultConnectionProvider(driver);
+  const viaProvider: RunQuery = (query) =>
+    provider.provideConnection((connection) => connection.executeQuery(query));
+  const run: RunQuery = owner.context.replicas === undefined ? (query) => runCompiled(owner, query) : viaProvider;
+  const executor = new EngineQueryExecutor(parts.createQueryCompiler(), parts.createAdapter(), provider, run);
   return { config: { dialect }, driver, executor, dialect };
 }

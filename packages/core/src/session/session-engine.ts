@@ -72,7 +72,7 @@ async function drive<T>(step: Step<T>): Promise<T> {
 export class SessionEngine {
   readonly rules: TransactionRules;
   readonly #engine: EngineContext;
-  readonly #base: KyselyProps;
+  readonly #base: ReturnType<typeof createKyselyProps>;
   readonly #defaults: SessionDefaults;
   /** No factory-wide session defaults: a session's own options are used as they are, uncopied. */
   readonly #noDefaults: boolean;
@@ -91,7 +91,7 @@ export class SessionEngine {
 
   constructor(engine: EngineContext, defaults: SessionDefaults, close: () => Promise<void>) {
     this.#engine = engine;
-    const base = createKyselyProps(engine.adapter.kysely, new FactoryDriver(this, close));
+    const base = createKyselyProps(engine.adapter.kysely, new FactoryDriver(this, close), this);
     this.#base = base;
     this.#defaults = defaults;
     this.#noDefaults = Object.keys(defaults).length === 0;
@@ -128,7 +128,7 @@ export class SessionEngine {
   }
 
   /** Kysely props shared by `sf.db` and every `tx`. */
-  get base(): KyselyProps {
+  get base(): ReturnType<typeof createKyselyProps> {
     return this.#base;
   }
 

@@ -11,7 +11,8 @@ import {
 import { PropagationError } from '../errors/error-classes.js';
 import type { Scope } from './scope.js';
 import { SessionConnection } from './session-connection.js';
-import type { SessionEngine } from './session-engine.js';
+import type { EngineQueryExecutor } from './factory-driver.js';
+import type { AsyncScope, SessionEngine } from './session-engine.js';
 import type { SessionInfo } from './session-options.js';
 import type { ManagedSession, Session, SessionHook } from './session-types.js';
 
@@ -31,11 +32,15 @@ export class SessionKysely<DB> extends Kysely<DB> implements Session<DB> {
   readonly #scope: Scope;
   readonly #control: SessionControl;
 
-  constructor(base: KyselyProps, scope: Scope<any, any>, engine: SessionEngine, control: SessionControl) {
-    const provider = scope.tx
-      ? new SingleConnectionProvider(new SessionConnection(engine, scope))
-      : new OpenScopeProvider(scope, new DefaultConnectionProvider(base.driver));
-    super({ ...base, executor: base.executor.withConnectionProvider(provider) });
+  constructor(base: KyselyProps & { readonly executor: EngineQueryExecutor }, scope: Scope<any, any>, engine: SessionEngine, control: SessionControl) {
+    // A transactional scope's queries go straight to the engine (streams and queries with a
+    // signal keep Kysely's path through the session's connection).
+    const executor = scope.tx
+      ? base.executor.forSession(new SingleConnectionProvider(new SessionConnection(engine, scope)), (query) =>
+          engine.execute(scope as AsyncScope, query),
+        )
+      : base.executor.withConnectionProvider(new OpenScopeProvider(scope, new DefaultConnectionProvider(base.driver)));
+    super({ ...base, executor });
     this.#scope = scope;
     this.#control = control;
   }
