@@ -1,4 +1,10 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, UnknownRow } from 'kysely';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  UnknownRow,
+} from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { BEGIN, COMMIT, harness, INSERT, ids, insert, rejection } from './support/harness.js';
 

@@ -17,8 +17,8 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import type { IsolationLevel, KyselyDialectParts } from '../adapter/adapter.js';
-import { runCompiled } from '../prepare/run-compiled.js';
 import { PropagationError } from '../errors/error-classes.js';
+import { runCompiled } from '../prepare/run-compiled.js';
 import { RoutedConnection } from '../replicas/routed-connection.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import { SessionConnection } from './session-connection.js';
@@ -235,8 +235,7 @@ export function createKyselyProps(
     createIntrospector: (db: Kysely<any>) => parts.createIntrospector(db),
   };
   const provider = new DefaultConnectionProvider(driver);
-  const viaProvider: RunQuery = (query) =>
-    provider.provideConnection((connection) => connection.executeQuery(query));
+  const viaProvider: RunQuery = (query) => provider.provideConnection((connection) => connection.executeQuery(query));
   const run: RunQuery = owner.context.replicas === undefined ? (query) => runCompiled(owner, query) : viaProvider;
   const executor = new EngineQueryExecutor(parts.createQueryCompiler(), parts.createAdapter(), provider, run);
   return { config: { dialect }, driver, executor, dialect };

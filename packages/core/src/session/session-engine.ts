@@ -1,4 +1,4 @@
-import { CompiledQuery, Kysely, type KyselyProps, type QueryResult, SingleConnectionProvider } from 'kysely';
+import { CompiledQuery, Kysely, type QueryResult, SingleConnectionProvider } from 'kysely';
 import type { BeginOptions, DriverConnection } from '../adapter/adapter.js';
 import { isPreludeFailure } from '../adapter/prelude-failure.js';
 import { PropagationError, SessionClosedError } from '../errors/error-classes.js';

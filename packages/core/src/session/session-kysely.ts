@@ -9,9 +9,9 @@ import {
   type TransactionBuilder,
 } from 'kysely';
 import { PropagationError } from '../errors/error-classes.js';
+import type { EngineQueryExecutor } from './factory-driver.js';
 import type { Scope } from './scope.js';
 import { SessionConnection } from './session-connection.js';
-import type { EngineQueryExecutor } from './factory-driver.js';
 import type { AsyncScope, SessionEngine } from './session-engine.js';
 import type { SessionInfo } from './session-options.js';
 import type { ManagedSession, Session, SessionHook } from './session-types.js';
@@ -32,7 +32,12 @@ export class SessionKysely<DB> extends Kysely<DB> implements Session<DB> {
   readonly #scope: Scope;
   readonly #control: SessionControl;
 
-  constructor(base: KyselyProps & { readonly executor: EngineQueryExecutor }, scope: Scope<any, any>, engine: SessionEngine, control: SessionControl) {
+  constructor(
+    base: KyselyProps & { readonly executor: EngineQueryExecutor },
+    scope: Scope<any, any>,
+    engine: SessionEngine,
+    control: SessionControl,
+  ) {
     // A transactional scope's queries go straight to the engine (streams and queries with a
     // signal keep Kysely's path through the session's connection).
     const executor = scope.tx
