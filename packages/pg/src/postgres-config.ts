@@ -50,7 +50,8 @@ export interface PostgresConfig
    * nothing is set per connection. `searchPath` and `statementTimeoutMs` become `SET LOCAL` in
    * every transaction (a statement outside a session gets a short transaction of its own when
    * either is set), cancel uses the protocol's cancel request (PgBouncer forwards it), and
-   * `capabilities.sessionState` is false. No named prepared statements are used either way.
+   * `capabilities.sessionState` is false. Named statements are off (`statementCacheSize` 0)
+   * unless `statementCacheSize` is given (PgBouncer 1.21+ with `max_prepared_statements` takes them).
    *
    * @example
    * ```ts
@@ -58,4 +59,19 @@ export interface PostgresConfig
    * ```
    */
   readonly transactionPooling?: boolean | undefined;
+  /**
+   * How many statements each connection keeps prepared on the server (the URL's
+   * `statement_cache_size`; default 100, 0 turns it off; default 0 with `transactionPooling`). A
+   * query text run a second time on a connection becomes a named statement: Postgres parses and
+   * plans it once per connection instead of on every run. Texts with a `*` other than
+   * `count(*)` (`SELECT *`, `RETURNING *`) are never named, so a column added by a migration
+   * cannot break them; least recently used names are closed when the cache is full.
+   *
+   * @example
+   * ```ts
+   * postgres({ url: 'postgres://app@db/app', statementCacheSize: 500 })
+   * postgres('postgres://app@db/app?statement_cache_size=0') // every statement unnamed
+   * ```
+   */
+  readonly statementCacheSize?: number | undefined;
 }

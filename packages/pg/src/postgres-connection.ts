@@ -3,12 +3,19 @@ import type { CompiledQuery, QueryResult } from 'kysely';
 import { Client, type ClientConfig, escapeIdentifier, type QueryResult as PgQueryResult } from 'pg';
 import { CommitRolledBackError } from './commit-rolled-back-error.js';
 import { cursorStream } from './cursor-stream.js';
-import { canPipeline, queryAfter } from './pipelined-query.js';
+import { canPipeline, forgetParsed, queryAfter } from './pipelined-query.js';
+import { StatementNames } from './statement-names.js';
 import { toQueryResult } from './to-query-result.js';
 
 const COMMIT = /^\s*(commit|end)\b/i;
 const TRANSACTION_START = /^\s*(begin|start\s+transaction)\b/i;
 const TRANSACTION_CONTROL = /^\s*(begin|start\s+transaction|commit|end|rollback|abort)\b/i;
+/** Statements after which the server holds no prepared statement of this connection any more. */
+const DROPS_STATEMENTS = /^\s*(discard\s+all|deallocate)\b/i;
+/** SQLSTATEs of a named statement the server no longer has (26000), or whose plan went stale (0A000). */
+const INVALID_STATEMENT_NAME = '26000';
+const STALE_PLAN = '0A000';
+const NO_PRELUDE: readonly string[] = Object.freeze([]);
 /** How long `close` waits for a graceful goodbye before dropping the socket. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -33,6 +40,8 @@ export class PostgresConnection implements DriverConnection {
   readonly #perTransaction: string | undefined;
   /** The same settings one statement each, for a pipelined BEGIN (extended protocol takes one statement per Parse). */
   readonly #localSettings: readonly string[];
+  /** Which statements run named (server-side prepared); `undefined` when `statementCacheSize` is 0. */
+  readonly #names: StatementNames | undefined;
   #broken = false;
   /** The host and port this connection went to (a multi-host factory's cancel must reach the same server). */
   readonly server: { readonly host: string | undefined; readonly port: number | undefined };
@@ -41,8 +50,11 @@ export class PostgresConnection implements DriverConnection {
     client: Client,
     searchPath: readonly string[] | undefined,
     pooling: TransactionPooling | undefined,
+    statementCacheSize: number,
   ) {
     this.#client = client;
+    // Naming statements needs the same pg internals as pipelining (Close messages ride in a query's write).
+    this.#names = statementCacheSize > 0 && canPipeline ? new StatementNames(statementCacheSize) : undefined;
     this.server = { host: client.host, port: client.port };
     const path = searchPath?.map((s) => escapeIdentifier(s)).join(', ');
     this.#searchPath = path === undefined || pooling !== undefined ? undefined : `SET search_path TO ${path}`;
@@ -75,8 +87,9 @@ export class PostgresConnection implements DriverConnection {
     config: ClientConfig,
     searchPath: readonly string[] | undefined,
     pooling?: TransactionPooling,
+    statementCacheSize = 0,
   ): Promise<PostgresConnection> {
-    const connection = new PostgresConnection(new Client(config), searchPath, pooling);
+    const connection = new PostgresConnection(new Client(config), searchPath, pooling, statementCacheSize);
     try {
       await connection.#client.connect();
       if (connection.#searchPath !== undefined) await connection.#client.query(connection.#searchPath);
@@ -138,8 +151,45 @@ export class PostgresConnection implements DriverConnection {
   }
 
   async #run(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    const name = this.#names?.nameFor(query.sql);
+    if (name !== undefined) return this.#runNamed(query, name);
     // (text, values) rather than a config object: pg clones a config object on every query.
-    return this.#result(query, await this.#client.query(query.sql, query.parameters as unknown[]));
+    const result = await this.#client.query(query.sql, query.parameters as unknown[]);
+    if (this.#names !== undefined && DROPS_STATEMENTS.test(query.sql)) this.#statementsDropped();
+    return this.#result(query, result);
+  }
+
+  /**
+   * Runs `query` as the named statement `name` (parsed once per connection). If the server no
+   * longer has it (a `DISCARD ALL` core did not see) or its plan went stale (a column's type
+   * changed), the name is given up; outside a transaction the statement did nothing and runs
+   * again unnamed, inside one the error stands (the transaction is aborted either way).
+   */
+  async #runNamed(query: CompiledQuery, name: string): Promise<QueryResult<unknown>> {
+    const outside = this.#client.getTransactionStatus() === 'I';
+    const ahead = { prelude: NO_PRELUDE, closing: this.#names!.takeClosing(), name };
+    try {
+      const pending = queryAfter(this.#client, ahead, query.sql, query.parameters as unknown[]);
+      return this.#result(query, await this.#untilReady(pending));
+    } catch (error) {
+      if (!this.#namedStatementFailed(error, query.sql)) throw error;
+      if (!outside || this.#client.getTransactionStatus() !== 'I') throw error;
+      return this.#result(query, await this.#client.query(query.sql, query.parameters as unknown[]));
+    }
+  }
+
+  /** Gives up the name(s) an error shows the server does not hold as pg thinks; true if it was such an error. */
+  #namedStatementFailed(error: unknown, sql: string): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === INVALID_STATEMENT_NAME) this.#statementsDropped();
+    else if (code === STALE_PLAN) this.#names!.forget(sql);
+    else return false;
+    return true;
+  }
+
+  /** The server holds none of this connection's named statements any more: pg must parse them again. */
+  #statementsDropped(): void {
+    forgetParsed(this.#client, this.#names!.clear());
   }
 
   /**
@@ -187,8 +237,16 @@ export class PostgresConnection implements DriverConnection {
     const statements = this.#localSettings.length === 0 ? prelude : [...prelude, ...this.#localSettings];
     // This statement carries BEGIN: only the ReadyForQuery after an error tells pg (and so
     // `inTransaction`) that a transaction is open, and core must know to send ROLLBACK.
-    const pending = queryAfter(this.#client, statements, query.sql, query.parameters as unknown[]);
-    return this.#result(query, await this.#untilReady(pending));
+    const name = this.#names?.nameFor(query.sql);
+    const ahead = { prelude: statements, closing: this.#names?.takeClosing() ?? NO_PRELUDE, name };
+    try {
+      const pending = queryAfter(this.#client, ahead, query.sql, query.parameters as unknown[]);
+      return this.#result(query, await this.#untilReady(pending));
+    } catch (error) {
+      // In the transaction BEGIN opened: the error stands, the name is given up.
+      if (name !== undefined) this.#namedStatementFailed(error, query.sql);
+      throw error;
+    }
   }
 
   #result(query: CompiledQuery, result: PgQueryResult | PgQueryResult[]): QueryResult<unknown> {
@@ -212,7 +270,11 @@ export class PostgresConnection implements DriverConnection {
    * prepared statements, advisory locks and LISTENs gone), then the configured search_path again.
    */
   async reset(): Promise<void> {
-    await this.#client.query('DISCARD ALL');
+    try {
+      await this.#client.query('DISCARD ALL');
+    } finally {
+      if (this.#names !== undefined) this.#statementsDropped();
+    }
     if (this.#searchPath !== undefined) await this.#client.query(this.#searchPath);
   }
 

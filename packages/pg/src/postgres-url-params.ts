@@ -32,6 +32,7 @@ export const POSTGRES_URL_PARAMETERS = [
   'host',
   'target_session_attrs',
   'transaction_pooling',
+  'statement_cache_size',
 ] as const;
 
 const CHANNEL_BINDING: Readonly<Record<string, boolean>> = { disable: false, prefer: true, require: true };
@@ -44,7 +45,8 @@ const CHANNEL_BINDING: Readonly<Record<string, boolean>> = { disable: false, pre
  * (1/0), `statement_timeout` (ms) and `host` (e.g. a Unix socket directory; it overrides the
  * URL's host, and an empty `host=` clears it) and `target_session_attrs` (which server of a
  * multi-host URL to use: `any`, `read-write`, `read-only`, `primary`, `standby`, `prefer-standby`) and
- * `transaction_pooling` (1/0, true/false: the URL points at PgBouncer in transaction mode). Bad values throw a `ConfigurationError` naming the
+ * `transaction_pooling` (1/0, true/false: the URL points at PgBouncer in transaction mode) and
+ * `statement_cache_size` (named statements per connection, 0 for none). Bad values throw a `ConfigurationError` naming the
  * parameter.
  *
  * @example
@@ -76,6 +78,10 @@ export function readPostgresUrlParams(params: Readonly<Record<string, string>>) 
       params.target_session_attrs === undefined
         ? undefined
         : parseTargetSessionAttrs('postgres', params.target_session_attrs),
+    statementCacheSize:
+      params.statement_cache_size === undefined
+        ? undefined
+        : parseWholeNumberParameter('postgres', 'statement_cache_size', params.statement_cache_size, 'statements'),
     statementTimeoutMs:
       statement_timeout === undefined
         ? undefined

@@ -30,15 +30,28 @@ import { resolvePostgresConfig } from './resolve-postgres-config.js';
  * ```
  */
 export function postgres(urlOrConfig: string | PostgresConfig): Adapter {
-  const { clientConfig, preferTls, searchPath, description, hosts, targetSessionAttrs, transactionPooling } =
-    resolvePostgresConfig(urlOrConfig);
+  const {
+    clientConfig,
+    preferTls,
+    searchPath,
+    description,
+    hosts,
+    targetSessionAttrs,
+    transactionPooling,
+    statementCacheSize,
+  } = resolvePostgresConfig(urlOrConfig);
   // sslmode=prefer: TLS when the server offers it, plaintext when it says it does not.
   const open = (config: ClientConfig, path: readonly string[] | undefined) =>
     preferTls
       ? connectPreferringTls((tls) =>
-          PostgresConnection.open({ ...config, ssl: tls ? config.ssl : false }, path, transactionPooling),
+          PostgresConnection.open(
+            { ...config, ssl: tls ? config.ssl : false },
+            path,
+            transactionPooling,
+            statementCacheSize,
+          ),
         )
-      : PostgresConnection.open(config, path, transactionPooling);
+      : PostgresConnection.open(config, path, transactionPooling, statementCacheSize);
   const capabilities =
     transactionPooling === undefined ? postgresCapabilities : { ...postgresCapabilities, sessionState: false };
   // Several hosts, or a role to check: core's connector tries them in order (pg has no multi-host support).

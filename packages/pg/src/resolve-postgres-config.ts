@@ -14,9 +14,13 @@ import { parseSearchPath } from './parse-search-path.js';
 import type { PostgresConfig } from './postgres-config.js';
 import type { TransactionPooling } from './postgres-connection.js';
 import { POSTGRES_SCHEMES, POSTGRES_URL_PARAMETERS, readPostgresUrlParams } from './postgres-url-params.js';
+import { DEFAULT_STATEMENT_CACHE_SIZE } from './statement-names.js';
 
 /** A finite default, so an unreachable host fails in seconds rather than after the OS's TCP timeout. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** More named statements per connection than any application has distinct hot queries. */
+const MAX_STATEMENT_CACHE_SIZE = 100_000;
 
 // setTimeout's limit, which pg's statement_timeout shares.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -35,6 +39,7 @@ const POSTGRES_CONFIG_SPEC: ServerConfigSpec<PostgresConfig> = {
     'keepAliveIdleMs',
     'targetSessionAttrs',
     'transactionPooling',
+    'statementCacheSize',
   ],
   urlParameters: POSTGRES_URL_PARAMETERS,
   readUrlParameters: readPostgresUrlParams,
@@ -63,6 +68,8 @@ export interface ResolvedPostgresConfig {
   readonly targetSessionAttrs: TargetSessionAttrs;
   /** Set when the server is a transaction pooler: settings go into every transaction instead. */
   readonly transactionPooling: TransactionPooling | undefined;
+  /** Named statements per connection (0: none). */
+  readonly statementCacheSize: number;
 }
 
 /**
@@ -114,6 +121,9 @@ export function resolvePostgresConfig(input: unknown): ResolvedPostgresConfig {
     throw invalidOption('postgres', 'targetSessionAttrs', target, `one of ${TARGET_SESSION_ATTRS.join(', ')}`);
   }
   const pooling = checkBoolean('transactionPooling', options.transactionPooling) === true;
+  const statementCacheSize =
+    checkIntegerOption('postgres', 'statementCacheSize', options.statementCacheSize, 0, MAX_STATEMENT_CACHE_SIZE) ??
+    (pooling ? 0 : DEFAULT_STATEMENT_CACHE_SIZE);
   const clientConfig: ClientConfig = { ...driverOptions, ...ours };
   // pg sends statement_timeout in the start-up packet, which PgBouncer refuses; SET LOCAL instead.
   const statementTimeoutMs = pooling ? clientConfig.statement_timeout : undefined;
@@ -126,6 +136,7 @@ export function resolvePostgresConfig(input: unknown): ResolvedPostgresConfig {
     hosts: server.hosts,
     targetSessionAttrs: target as TargetSessionAttrs,
     transactionPooling: pooling ? { statementTimeoutMs: statementTimeoutMs || undefined } : undefined,
+    statementCacheSize,
   };
 }
 
