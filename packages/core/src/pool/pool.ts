@@ -32,6 +32,37 @@ export type {
  */
 type ConnectionState = 'idle' | 'inHand' | 'checkedOut' | 'destroyed' | 'forceDestroyed';
 
+/**
+ * An open connection as the pool books it: the frozen-looking public part (`id`, `resource`,
+ * `createdAt`) plus where it is, kept on the object itself rather than in a WeakMap, since every
+ * checkout and release reads and writes it several times.
+ */
+class PoolSlot<T> implements PooledConnection<T> {
+  readonly id: number;
+  readonly resource: T;
+  readonly createdAt: number;
+  readonly #pool: object;
+  #state: ConnectionState = 'inHand';
+
+  constructor(pool: object, id: number, resource: T, createdAt: number) {
+    this.#pool = pool;
+    this.id = id;
+    this.resource = resource;
+    this.createdAt = createdAt;
+  }
+
+  /** Where `connection` is in `pool`; undefined for a connection `pool` never booked. */
+  static stateOf(pool: object, connection: PooledConnection<unknown>): ConnectionState | undefined {
+    return connection instanceof PoolSlot && connection.#pool === pool ? connection.#state : undefined;
+  }
+
+  static setState(connection: PooledConnection<unknown>, state: ConnectionState): void {
+    (connection as PoolSlot<unknown>).#state = state;
+  }
+}
+
+const { stateOf, setState } = PoolSlot;
+
 interface IdleEntry<T> {
   readonly connection: PooledConnection<T>;
   readonly timer: NodeJS.Timeout | undefined;
@@ -65,7 +96,6 @@ export class Pool<T> {
   readonly #checkedOut = new Map<PooledConnection<T>, number>();
   /** Checkouts watched for leaks; empty while `leakDetectionMs` is off. */
   readonly #leakWatches = new Map<PooledConnection<T>, LeakWatch>();
-  readonly #states = new WeakMap<PooledConnection<T>, ConnectionState>();
   /** Callers waiting in line, first come first served. */
   readonly #queue: PoolWaiter<T>[] = [];
   /** Callers not yet answered: the queue plus those a connection is being opened or pinged for. */
@@ -239,7 +269,7 @@ export class Pool<T> {
    * for a connection that is not checked out (double release), changing nothing.
    */
   release(connection: PooledConnection<T>): void {
-    const state = this.#states.get(connection);
+    const state = stateOf(this, connection);
     if (state === 'forceDestroyed') return;
     if (state !== 'checkedOut') {
       throw new TypeError(
@@ -271,7 +301,7 @@ export class Pool<T> {
    * for a connection that is not checked out.
    */
   async invalidate(connection: PooledConnection<T>, reason: string): Promise<void> {
-    const state = this.#states.get(connection);
+    const state = stateOf(this, connection);
     if (state === 'forceDestroyed') return;
     if (state !== 'checkedOut') {
       throw new TypeError(
@@ -440,10 +470,10 @@ export class Pool<T> {
 
   /** Books a freshly opened resource as an open connection the pool has in hand. */
   #register(resource: T): PooledConnection<T> {
-    const connection: PooledConnection<T> = Object.freeze({ id: this.#nextId++, resource, createdAt: Date.now() });
+    const connection = new PoolSlot(this, this.#nextId++, resource, Date.now());
     this.#created += 1;
     this.#live.add(connection);
-    this.#states.set(connection, 'inHand');
+    setState(connection, 'inHand');
     this.#notify('connect', (l) => l.connect?.(connection.id));
     return connection;
   }
@@ -530,28 +560,36 @@ export class Pool<T> {
     const timer =
       idleTimeoutMs === undefined ? undefined : setTimeout(() => this.#expireIdle(connection), idleTimeoutMs).unref();
     this.#idle.push({ connection, timer });
-    this.#states.set(connection, 'idle');
+    setState(connection, 'idle');
   }
 
   #expireIdle(connection: PooledConnection<T>): void {
-    if (this.#states.get(connection) !== 'idle') return;
+    if (stateOf(this, connection) !== 'idle') return;
     this.#move(connection, 'inHand');
     this.#destroy(connection);
   }
 
   /** Moves a connection out of its current place (idle list, checked-out set) into `to`. */
   #move(connection: PooledConnection<T>, to: 'inHand' | 'checkedOut'): void {
-    const from = this.#states.get(connection);
+    const from = stateOf(this, connection);
     if (from === 'idle') {
-      const index = this.#idle.findIndex((entry) => entry.connection === connection);
-      const [entry] = this.#idle.splice(index, 1);
-      clearTimeout(entry?.timer);
+      // Checkouts take the first (FIFO) or last (LIFO) idle entry: no search, no splice then.
+      const idle = this.#idle;
+      const last = idle.length - 1;
+      const index =
+        idle[0]?.connection === connection
+          ? 0
+          : idle[last]?.connection === connection
+            ? last
+            : idle.findIndex((entry) => entry.connection === connection);
+      const entry = index === 0 ? idle.shift() : index === last ? idle.pop() : idle.splice(index, 1)[0];
+      if (entry?.timer !== undefined) clearTimeout(entry.timer);
     } else if (from === 'checkedOut') {
       this.#checkedOut.delete(connection);
       if (this.#leakWatches.size > 0) this.#stopLeakWatch(connection);
     }
     if (to === 'checkedOut') this.#checkedOut.set(connection, performance.now());
-    this.#states.set(connection, to);
+    setState(connection, to);
   }
 
   /** The connection was returned (or taken back): a leak not yet reported never will be; one reported stays reported. */
@@ -576,8 +614,8 @@ export class Pool<T> {
 
   /** Frees the connection's slot at once and closes it in the background (errors go to `error`). */
   #destroy(connection: PooledConnection<T>, finalState: 'destroyed' | 'forceDestroyed' = 'destroyed'): Promise<void> {
-    if (this.#states.get(connection) !== 'inHand') this.#move(connection, 'inHand');
-    this.#states.set(connection, finalState);
+    if (stateOf(this, connection) !== 'inHand') this.#move(connection, 'inHand');
+    setState(connection, finalState);
     this.#live.delete(connection);
     this.#destroyed += 1;
     return this.#track(this.#destroying, this.#closeResource(connection.resource));

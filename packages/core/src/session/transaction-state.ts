@@ -42,8 +42,9 @@ export class TransactionState<C = unknown> {
   /** The statement carrying the deferred BEGIN, while in flight: later statements wait for it. */
   beginning: Promise<unknown> | undefined;
   /**
-   * The attempt's deadline, kept while BEGIN is deferred: a replacement connection (the first
-   * one found dead by the statement carrying BEGIN) is checked out under it.
+   * The attempt's deadline. Async: kept while BEGIN is deferred, so a replacement connection (the
+   * first one found dead by the statement carrying BEGIN) is checked out under it. Sync: set only
+   * with `timeoutMs`, each statement's budget.
    */
   deadline: unknown;
   /** The outer transaction of `withRollback`: scopes inside it become savepoints (see `planPropagation`). */

@@ -78,7 +78,6 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
   readonly #acquire: (readOnly: boolean) => SyncConnection;
   readonly #defaults: Omit<SessionOptions, 'signal' | 'propagation'>;
   readonly #stack: SyncScope[] = [];
-  readonly #deadlines = new WeakMap<SyncTx, SyncDeadline>();
   /**
    * Set only while a `withRollback` transaction of this factory is open: the sync scope that
    * stands for it when a sync session starts outside any other (undefined outside one).
@@ -126,7 +125,8 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
   execute(scope: SyncScope, query: CompiledQuery): QueryResult<unknown> {
     scope.assertUsable();
     const tx = scope.tx!;
-    const deadline = this.#deadlines.get(tx);
+    // Only a session with timeoutMs has one (set by watch()).
+    const deadline = tx.deadline as SyncDeadline | undefined;
     const budget = deadline?.remainingMs;
     if (deadline?.expired) {
       tx.abortReason ??= deadline.expired;
@@ -158,7 +158,7 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
   }
 
   watch(deadline: DeadlineLike, root: SyncScope): void {
-    if (deadline !== NO_DEADLINE) this.#deadlines.set(root.tx!, deadline as SyncDeadline);
+    if (deadline !== NO_DEADLINE) root.tx!.deadline = deadline;
   }
 
   // BEGIN/COMMIT/ROLLBACK go through the connection's begin/end (the bridge batches them);
