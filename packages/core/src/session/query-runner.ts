@@ -45,20 +45,35 @@ export class QueryRunner {
     return this.#echo !== undefined || this.#hub.has('query');
   }
 
-  async execute(
+  execute(
     connection: PooledConnection<DriverConnection>,
     query: CompiledQuery,
     sessionId: string | undefined,
   ): Promise<QueryResult<unknown>> {
-    if (!this.observed) {
-      try {
-        const result = await connection.resource.execute(query);
+    if (this.observed) return this.#executeObserved(connection, query, sessionId);
+    // Unobserved (the hot path): one promise from the driver, one `then`, no async frame.
+    let pending: Promise<QueryResult<unknown>>;
+    try {
+      pending = connection.resource.execute(query);
+    } catch (error) {
+      return Promise.reject(toSessionFactoryError(error, this.#adapter));
+    }
+    return pending.then(
+      (result) => {
         this.#lastSuccess.set(connection.resource, performance.now());
         return result;
-      } catch (error) {
+      },
+      (error: unknown) => {
         throw toSessionFactoryError(error, this.#adapter);
-      }
-    }
+      },
+    );
+  }
+
+  async #executeObserved(
+    connection: PooledConnection<DriverConnection>,
+    query: CompiledQuery,
+    sessionId: string | undefined,
+  ): Promise<QueryResult<unknown>> {
     const started = performance.now();
     try {
       const result = await connection.resource.execute(query);
