@@ -33,35 +33,42 @@ export type {
 type ConnectionState = 'idle' | 'inHand' | 'checkedOut' | 'destroyed' | 'forceDestroyed';
 
 /**
- * An open connection as the pool books it: the frozen-looking public part (`id`, `resource`,
- * `createdAt`) plus where it is, kept on the object itself rather than in a WeakMap, since every
- * checkout and release reads and writes it several times.
+ * An open connection as the pool books it: the public part (`id`, `resource`, `createdAt`) plus
+ * the pool's bookkeeping, kept on the object itself rather than in maps, since every checkout
+ * and release reads and writes it several times. Only the pool touches the other fields.
  */
 class PoolSlot<T> implements PooledConnection<T> {
   readonly id: number;
   readonly resource: T;
   readonly createdAt: number;
-  readonly #pool: object;
-  #state: ConnectionState = 'inHand';
+  /** The pool that opened it: another pool's connection is never taken for its own. */
+  readonly pool: object;
+  state: ConnectionState = 'inHand';
+  /** `performance.now()` at checkout, while checked out. */
+  checkedOutAt = 0;
+  /** Checked out holding a writer slot. */
+  writer = false;
 
   constructor(pool: object, id: number, resource: T, createdAt: number) {
-    this.#pool = pool;
+    this.pool = pool;
     this.id = id;
     this.resource = resource;
     this.createdAt = createdAt;
   }
-
-  /** Where `connection` is in `pool`; undefined for a connection `pool` never booked. */
-  static stateOf(pool: object, connection: PooledConnection<unknown>): ConnectionState | undefined {
-    return connection instanceof PoolSlot && connection.#pool === pool ? connection.#state : undefined;
-  }
-
-  static setState(connection: PooledConnection<unknown>, state: ConnectionState): void {
-    (connection as PoolSlot<unknown>).#state = state;
-  }
 }
 
-const { stateOf, setState } = PoolSlot;
+/** Where `connection` is in `pool`; undefined for a connection `pool` never booked. */
+function stateOf(pool: object, connection: PooledConnection<unknown>): ConnectionState | undefined {
+  return connection instanceof PoolSlot && connection.pool === pool ? connection.state : undefined;
+}
+
+function slot<T>(connection: PooledConnection<T>): PoolSlot<T> {
+  return connection as PoolSlot<T>;
+}
+
+function setState(connection: PooledConnection<unknown>, state: ConnectionState): void {
+  slot(connection).state = state;
+}
 
 interface IdleEntry<T> {
   readonly connection: PooledConnection<T>;
@@ -92,8 +99,6 @@ export class Pool<T> {
   readonly #live = new Set<PooledConnection<T>>();
   /** Oldest-returned first. */
   readonly #idle: IdleEntry<T>[] = [];
-  /** Checked-out connections and when (`performance.now()`) they were checked out, oldest first. */
-  readonly #checkedOut = new Map<PooledConnection<T>, number>();
   /** Checkouts watched for leaks; empty while `leakDetectionMs` is off. */
   readonly #leakWatches = new Map<PooledConnection<T>, LeakWatch>();
   /** Callers waiting in line, first come first served. */
@@ -105,8 +110,6 @@ export class Pool<T> {
   readonly #destroying = new Set<Promise<void>>();
   /** Writers queue here before checkout when the database runs `maxWriters` writers at most (SQLite: 1). */
   readonly #gate: WriterGate | undefined;
-  /** Checked-out connections whose holder owns a writer slot, given back with the connection. */
-  readonly #writers = new Set<PooledConnection<T>>();
 
   #created = 0;
   #destroyed = 0;
@@ -249,7 +252,7 @@ export class Pool<T> {
     const connection = this.#takeSync(site);
     if (gate === undefined) return connection;
     if (connection === undefined) gate.leave();
-    else this.#writers.add(connection);
+    else slot(connection).writer = true;
     return connection;
   }
 
@@ -356,7 +359,7 @@ export class Pool<T> {
    */
   async destroyAll(): Promise<void> {
     void this.close();
-    for (const connection of [...this.#checkedOut.keys()]) {
+    for (const connection of this.#checkedOutOldestFirst()) {
       this.#destroy(connection, 'forceDestroyed');
       this.#leaveGate(connection);
     }
@@ -470,7 +473,7 @@ export class Pool<T> {
 
   /** Books a freshly opened resource as an open connection the pool has in hand. */
   #register(resource: T): PooledConnection<T> {
-    const connection = new PoolSlot(this, this.#nextId++, resource, Date.now());
+    const connection = new PoolSlot<T>(this, this.#nextId++, resource, Date.now());
     this.#created += 1;
     this.#live.add(connection);
     setState(connection, 'inHand');
@@ -489,7 +492,7 @@ export class Pool<T> {
 
   #checkOut(connection: PooledConnection<T>, writer = false, site?: AcquisitionSite): PooledConnection<T> {
     this.#move(connection, 'checkedOut');
-    if (writer) this.#writers.add(connection);
+    if (writer) slot(connection).writer = true;
     if (site !== undefined) this.#watchForLeak(connection, site);
     this.#notify('checkout', (l) => l.checkout?.(connection.id));
     return connection;
@@ -503,8 +506,8 @@ export class Pool<T> {
 
   #reportLeak(connection: PooledConnection<T>): void {
     const watch = this.#leakWatches.get(connection);
-    const since = this.#checkedOut.get(connection);
-    if (watch === undefined || since === undefined) return;
+    if (watch === undefined || stateOf(this, connection) !== 'checkedOut') return;
+    const since = slot(connection).checkedOutAt;
     const leak = {
       connectionId: connection.id,
       holder: this.#holderOf(connection),
@@ -516,16 +519,23 @@ export class Pool<T> {
 
   /** The connection checked out longest ago: who holds it, since when, and where it was acquired. */
   #oldestHolder(): HolderFacts | undefined {
-    for (const [connection, since] of this.#checkedOut) {
-      const site = this.#leakWatches.get(connection)?.site;
-      return {
-        connectionId: connection.id,
-        holder: this.#holderOf(connection),
-        heldMs: performance.now() - since,
-        stack: site === undefined ? undefined : formatAcquisitionSite(site),
-      };
-    }
-    return undefined;
+    const [connection] = this.#checkedOutOldestFirst();
+    if (connection === undefined) return undefined;
+    const site = this.#leakWatches.get(connection)?.site;
+    return {
+      connectionId: connection.id,
+      holder: this.#holderOf(connection),
+      heldMs: performance.now() - connection.checkedOutAt,
+      stack: site === undefined ? undefined : formatAcquisitionSite(site),
+    };
+  }
+
+  /** Checked-out connections, longest held first (for messages and `destroyAll`: never on the hot path). */
+  #checkedOutOldestFirst(): PoolSlot<T>[] {
+    return [...this.#live]
+      .map(slot)
+      .filter((connection) => connection.state === 'checkedOut')
+      .sort((a, b) => a.checkedOutAt - b.checkedOutAt);
   }
 
   #holderOf(connection: PooledConnection<T>): string | undefined {
@@ -584,11 +594,10 @@ export class Pool<T> {
             : idle.findIndex((entry) => entry.connection === connection);
       const entry = index === 0 ? idle.shift() : index === last ? idle.pop() : idle.splice(index, 1)[0];
       if (entry?.timer !== undefined) clearTimeout(entry.timer);
-    } else if (from === 'checkedOut') {
-      this.#checkedOut.delete(connection);
-      if (this.#leakWatches.size > 0) this.#stopLeakWatch(connection);
+    } else if (from === 'checkedOut' && this.#leakWatches.size > 0) {
+      this.#stopLeakWatch(connection);
     }
-    if (to === 'checkedOut') this.#checkedOut.set(connection, performance.now());
+    if (to === 'checkedOut') slot(connection).checkedOutAt = performance.now();
     setState(connection, to);
   }
 
@@ -645,7 +654,10 @@ export class Pool<T> {
 
   /** Gives back the writer slot held with this connection, if any. */
   #leaveGate(connection: PooledConnection<T>): void {
-    if (this.#writers.delete(connection)) this.#gate!.leave();
+    const held = slot(connection);
+    if (!held.writer) return;
+    held.writer = false;
+    this.#gate!.leave();
   }
 
   /** The `PoolTimeoutError` of a writer that waited `timeoutMs` for a writer slot. */
