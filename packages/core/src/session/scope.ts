@@ -21,8 +21,8 @@ export class Scope<C = unknown, S = unknown> {
   closed = false;
   readonly commitHooks: SessionHook[] = [];
   readonly rollbackHooks: SessionHook[] = [];
-  /** Serializes child savepoints: siblings run one after another. */
-  readonly childLock = new Mutex();
+  /** Made when a child savepoint first needs it (most scopes never open one). */
+  #childLock: Mutex | undefined;
 
   constructor(
     id: string,
@@ -44,6 +44,12 @@ export class Scope<C = unknown, S = unknown> {
       server: tx?.server ?? 'primary',
     };
     this.session = build(this);
+  }
+
+  /** Serializes child savepoints: siblings run one after another. */
+  get childLock(): Mutex {
+    this.#childLock ??= new Mutex();
+    return this.#childLock;
   }
 
   /** Whether the scope runs inside a transaction (a sync scope without one still holds a connection). */
