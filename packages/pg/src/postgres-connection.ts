@@ -10,8 +10,6 @@ import { toQueryResult } from './to-query-result.js';
 const COMMIT = /^\s*(commit|end)\b/i;
 const TRANSACTION_START = /^\s*(begin|start\s+transaction)\b/i;
 const TRANSACTION_CONTROL = /^\s*(begin|start\s+transaction|commit|end|rollback|abort)\b/i;
-/** Statements after which the server holds no prepared statement of this connection any more. */
-const DROPS_STATEMENTS = /^\s*(discard\s+all|deallocate)\b/i;
 /** SQLSTATEs of a named statement the server no longer has (26000), or whose plan went stale (0A000). */
 const INVALID_STATEMENT_NAME = '26000';
 const STALE_PLAN = '0A000';
@@ -155,7 +153,7 @@ export class PostgresConnection implements DriverConnection {
     if (name !== undefined) return this.#runNamed(query, name);
     // (text, values) rather than a config object: pg clones a config object on every query.
     const result = await this.#client.query(query.sql, query.parameters as unknown[]);
-    if (this.#names !== undefined && DROPS_STATEMENTS.test(query.sql)) this.#statementsDropped();
+    if (this.#names?.dropsAll(query.sql)) this.#statementsDropped();
     return this.#result(query, result);
   }
 

@@ -14,6 +14,7 @@ const INHERITED: readonly (keyof PostgresConfig)[] = [
   'keepAlive',
   'keepAliveIdleMs',
   'connectTimeoutMs',
+  'statementCacheSize',
   'driverOptions',
 ];
 

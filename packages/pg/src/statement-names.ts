@@ -4,6 +4,9 @@ export const DEFAULT_STATEMENT_CACHE_SIZE = 100;
 /** Texts seen once are remembered up to this many, then forgotten all at once (one-off SQL never piles up). */
 const SEEN_ONCE_LIMIT = 1_000;
 
+/** Statements after which the server holds no prepared statement of the connection any more. */
+const DROPS_STATEMENTS = /^\s*(discard\s+all|deallocate)\b/i;
+
 /** Statements worth a server-side plan: DML and queries. Utility and transaction statements stay unnamed. */
 const PLANNED = /^\s*(select|insert|update|delete|with|values|merge)\b/i;
 
@@ -39,6 +42,11 @@ export class StatementNames {
   /** SQL text to name, least recently used first. */
   readonly #names = new Map<string, string>();
   readonly #seenOnce = new Set<string>();
+  /**
+   * Texts that are never named, with whether they drop every prepared statement: BEGIN, COMMIT
+   * and the like repeat on every session, so each is classified once, not by two regexes per run.
+   */
+  readonly #unnameable = new Map<string, boolean>();
   #closing: string[] = [];
   #counter = 0;
 
@@ -60,7 +68,12 @@ export class StatementNames {
       return name;
     }
     if (!this.#seenOnce.has(sql)) {
-      if (!nameable(sql)) return undefined;
+      if (this.#unnameable.has(sql)) return undefined;
+      if (!nameable(sql)) {
+        if (this.#unnameable.size >= SEEN_ONCE_LIMIT) this.#unnameable.clear();
+        this.#unnameable.set(sql, DROPS_STATEMENTS.test(sql));
+        return undefined;
+      }
       if (this.#seenOnce.size >= SEEN_ONCE_LIMIT) this.#seenOnce.clear();
       this.#seenOnce.add(sql);
       return undefined;
@@ -75,6 +88,11 @@ export class StatementNames {
     const fresh = `sf_${this.#counter}`;
     this.#names.set(sql, fresh);
     return fresh;
+  }
+
+  /** Whether `sql` (run unnamed, after `nameFor`) made the server drop every prepared statement (`DISCARD ALL`, `DEALLOCATE`). */
+  dropsAll(sql: string): boolean {
+    return this.#unnameable.get(sql) === true;
   }
 
   /** Gives up the name of `sql` (its server plan went stale); it is closed before the next statement. */

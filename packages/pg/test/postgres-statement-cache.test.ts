@@ -3,6 +3,7 @@ import type { DriverConnection } from '@sessionfactory/core/adapter';
 import { CompiledQuery } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { postgres } from '../src/index.js';
+import { postgresReplication } from '../src/postgres-replication.js';
 import { resolvePostgresConfig } from '../src/resolve-postgres-config.js';
 import { StatementNames } from '../src/statement-names.js';
 import { createTestSchema, TEST_URL, type TestSchema } from './support/test-database.js';
@@ -169,6 +170,16 @@ describe('statement cache configuration', () => {
     expect(resolvePostgresConfig(`${TEST_URL}?statement_cache_size=0`).statementCacheSize).toBe(0);
   });
 
+  it("a replica given by URL keeps the primary config's size", () => {
+    const opened: unknown[] = [];
+    const replication = postgresReplication({ url: TEST_URL, statementCacheSize: 0 }, (input) => {
+      opened.push(input);
+      return postgres(input);
+    });
+    replication.replicaAdapter!('postgres://replica@127.0.0.1:5433/test');
+    expect(opened).toEqual([{ url: 'postgres://replica@127.0.0.1:5433/test', statementCacheSize: 0 }]);
+  });
+
   it('refuses a size that is not a whole number, naming the option', () => {
     expect(() => postgres({ url: TEST_URL, statementCacheSize: -1 })).toThrow(/statementCacheSize/);
     expect(() => postgres({ url: TEST_URL, statementCacheSize: 1.5 })).toThrow(/statementCacheSize/);
@@ -199,5 +210,7 @@ describe('StatementNames', () => {
       names.nameFor(sql);
       expect(names.nameFor(sql)).toBeUndefined();
     }
+    expect(names.dropsAll('DISCARD ALL')).toBe(true);
+    expect(names.dropsAll('COMMIT')).toBe(false);
   });
 });

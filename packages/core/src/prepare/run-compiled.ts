@@ -8,7 +8,7 @@ import type { SessionEngine } from '../session/session-engine.js';
 const READER = { role: 'reader' } as const;
 
 /**
- * Runs one compiled query the way `sf.db` does, without Kysely's executor in between: inside the
+ * Runs one compiled query for `sf.db` and prepared queries, without Kysely's executor in between: inside the
  * ambient transaction of this factory on its connection, otherwise on a pooled connection that
  * goes back right after (checked out as a reader: a single statement holds no lock across awaits).
  * A connection the statement lost is destroyed instead of returned. Promise chains rather than

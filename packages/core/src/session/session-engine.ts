@@ -14,7 +14,7 @@ import type { EngineContext } from './engine-context.js';
 import { createKyselyProps, FactoryDriver } from './factory-driver.js';
 import { liveScope, Scope } from './scope.js';
 import { ManagedSessionKysely, type SessionControl, SessionKysely } from './session-kysely.js';
-import type { SessionOptions } from './session-options.js';
+import { type SessionOptions, sessionDefaultsOrNone, withSessionDefaults } from './session-options.js';
 import type { ManagedSession, Session, SessionHook } from './session-types.js';
 import {
   type DeadlineLike,
@@ -73,9 +73,8 @@ export class SessionEngine {
   readonly rules: TransactionRules;
   readonly #engine: EngineContext;
   readonly #base: ReturnType<typeof createKyselyProps>;
-  readonly #defaults: SessionDefaults;
-  /** No factory-wide session defaults: a session's own options are used as they are, uncopied. */
-  readonly #noDefaults: boolean;
+  /** `FactoryOptions.session`; undefined when it sets nothing. */
+  readonly #defaults: SessionDefaults | undefined;
   /** Sessions of `sf.session()`: the pool takes the connection back. */
   readonly #sessions: AsyncIo;
   /** `sf.begin()`: the root `tx` can commit and roll back itself. */
@@ -93,8 +92,7 @@ export class SessionEngine {
     this.#engine = engine;
     const base = createKyselyProps(engine.adapter.kysely, new FactoryDriver(this, close), this);
     this.#base = base;
-    this.#defaults = defaults;
-    this.#noDefaults = Object.keys(defaults).length === 0;
+    this.#defaults = sessionDefaultsOrNone(defaults);
     this.rules = new TransactionRules(engine);
     const control: SessionControl = {
       savepoint: (scope, fn) => this.savepoint(scope as AsyncScope, fn),
@@ -149,7 +147,7 @@ export class SessionEngine {
       return Promise.reject(error);
     }
     if (plan === 'new') {
-      const merged = this.#noDefaults ? options : { ...this.#defaults, ...options };
+      const merged = withSessionDefaults(this.#defaults, options);
       return this.#engine.activity.track(
         drive(this.rules.newTransaction<Pooled, AsyncScope['session'], T>(this.#sessions, fn as UnitFn, merged)),
       );
@@ -182,7 +180,7 @@ export class SessionEngine {
       const outer = this.ambientScope();
       if (outer?.tx?.testTransaction) return this.#beginInTest<DB>(outer);
     }
-    const merged = { ...this.#defaults, ...options };
+    const merged = withSessionDefaults(this.#defaults, options);
     const begin = this.rules.beginOptions(merged);
     const deadline = this.#managed.deadline(merged);
     let root: AsyncScope;
@@ -262,7 +260,7 @@ export class SessionEngine {
 
   /** What BEGIN of a `withRollback` transaction says: the factory's isolation, read-write. */
   testBeginOptions(): BeginOptions {
-    return this.rules.beginOptions({ isolation: this.#defaults.isolation });
+    return this.rules.beginOptions({ isolation: this.#defaults?.isolation });
   }
 
   /** The I/O of test transactions on a connection of their own (the sync worker's). */

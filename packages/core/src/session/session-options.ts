@@ -73,3 +73,17 @@ export interface SessionInfo {
   /** Where the session runs: `'primary'`, or `'replica:<index>'` for a read-only session routed to a replica. */
   readonly server: ServerName;
 }
+
+/**
+ * A new transaction's options: the factory's session defaults (`FactoryOptions.session`) under
+ * the session's own. `defaults` is `undefined` when the factory set none; then the session's
+ * object is used as it is (no copy per session). Both executors and `sf.begin()` merge here.
+ */
+export function withSessionDefaults<O extends object>(defaults: object | undefined, options: O): O {
+  return defaults === undefined ? options : { ...defaults, ...options };
+}
+
+/** `defaults`, or `undefined` when it sets nothing (what `withSessionDefaults` takes). */
+export function sessionDefaultsOrNone<D extends object>(defaults: D): D | undefined {
+  return Object.keys(defaults).length === 0 ? undefined : defaults;
+}

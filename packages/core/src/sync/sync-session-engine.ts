@@ -4,7 +4,7 @@ import { TransactionTimeoutError } from '../errors/error-classes.js';
 import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import type { EngineContext } from '../session/engine-context.js';
 import { liveScope, Scope } from '../session/scope.js';
-import type { SessionOptions } from '../session/session-options.js';
+import { type SessionOptions, sessionDefaultsOrNone, withSessionDefaults } from '../session/session-options.js';
 import type { SessionHook, SyncSession } from '../session/session-types.js';
 import {
   type DeadlineLike,
@@ -76,9 +76,8 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
   readonly #rules: TransactionRules;
   readonly #db: Kysely<any>;
   readonly #acquire: (readOnly: boolean) => SyncConnection;
-  readonly #defaults: Omit<SessionOptions, 'signal' | 'propagation'>;
-  /** No factory session defaults: a session's own options need no copy. */
-  readonly #noDefaults: boolean;
+  /** `FactoryOptions.session`; undefined when it sets nothing. */
+  readonly #defaults: Omit<SessionOptions, 'signal' | 'propagation'> | undefined;
   readonly #stack: SyncScope[] = [];
   /**
    * Set only while a `withRollback` transaction of this factory is open: the sync scope that
@@ -97,8 +96,7 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
     this.#rules = rules;
     this.#db = db;
     this.#acquire = acquire;
-    this.#defaults = defaults;
-    this.#noDefaults = Object.keys(defaults).length === 0;
+    this.#defaults = sessionDefaultsOrNone(defaults);
   }
 
   /** `sf.syncSession(fn, options)`. */
@@ -113,12 +111,10 @@ export class SyncSessionEngine implements TransactionIo<SyncConnection, SyncSess
       );
     }
     // A sync scope is never retried (it cannot wait between attempts without blocking the thread).
-    const merged =
-      this.#noDefaults && (options as SessionOptions).retry === undefined
-        ? options
-        : { ...this.#defaults, ...options, retry: undefined };
+    const merged: SessionOptions = withSessionDefaults(this.#defaults, options);
     // Straight to the new-transaction rule (what `unit` would pick): one generator less per session.
-    return driveSync(this.#rules.newTransaction<SyncConnection, SyncSession<any>, T>(this, fn as UnitFn, merged));
+    const once = merged.retry === undefined ? merged : { ...merged, retry: undefined };
+    return driveSync(this.#rules.newTransaction<SyncConnection, SyncSession<any>, T>(this, fn as UnitFn, once));
   }
 
   /** The innermost open transactional sync scope, if any (telemetry decides from it whether a scope starts a transaction). */
