@@ -66,10 +66,6 @@ function slot<T>(connection: PooledConnection<T>): PoolSlot<T> {
   return connection as PoolSlot<T>;
 }
 
-function setState(connection: PooledConnection<unknown>, state: ConnectionState): void {
-  slot(connection).state = state;
-}
-
 interface IdleEntry<T> {
   readonly connection: PooledConnection<T>;
   readonly timer: NodeJS.Timeout | undefined;
@@ -476,7 +472,6 @@ export class Pool<T> {
     const connection = new PoolSlot<T>(this, this.#nextId++, resource, Date.now());
     this.#created += 1;
     this.#live.add(connection);
-    setState(connection, 'inHand');
     this.#notify('connect', (l) => l.connect?.(connection.id));
     return connection;
   }
@@ -570,7 +565,7 @@ export class Pool<T> {
     const timer =
       idleTimeoutMs === undefined ? undefined : setTimeout(() => this.#expireIdle(connection), idleTimeoutMs).unref();
     this.#idle.push({ connection, timer });
-    setState(connection, 'idle');
+    slot(connection).state = 'idle';
   }
 
   #expireIdle(connection: PooledConnection<T>): void {
@@ -598,7 +593,7 @@ export class Pool<T> {
       this.#stopLeakWatch(connection);
     }
     if (to === 'checkedOut') slot(connection).checkedOutAt = performance.now();
-    setState(connection, to);
+    slot(connection).state = to;
   }
 
   /** The connection was returned (or taken back): a leak not yet reported never will be; one reported stays reported. */
@@ -624,7 +619,7 @@ export class Pool<T> {
   /** Frees the connection's slot at once and closes it in the background (errors go to `error`). */
   #destroy(connection: PooledConnection<T>, finalState: 'destroyed' | 'forceDestroyed' = 'destroyed'): Promise<void> {
     if (stateOf(this, connection) !== 'inHand') this.#move(connection, 'inHand');
-    setState(connection, finalState);
+    slot(connection).state = finalState;
     this.#live.delete(connection);
     this.#destroyed += 1;
     return this.#track(this.#destroying, this.#closeResource(connection.resource));
