@@ -17,6 +17,7 @@ import {
   ROLLBACK,
   rejection,
   SAVEPOINT,
+  SELECT,
 } from './support/harness.js';
 
 /** A one-connection factory over a pipelining fake, and a spy on that connection's executeAfter. */
@@ -203,5 +204,67 @@ describe('a BEGIN that fails in the prelude', () => {
     });
     expect(adapter.statements).toEqual([BEGIN, INSERT, INSERT, COMMIT]);
     expect(await ids(sf)).toEqual([1, 2]);
+  });
+});
+
+// A MySQL server runs every command it was sent, even after BEGIN failed: a statement sent with
+// BEGIN would then run in autocommit. Such connections (`preludeFailureRunsQuery`) carry BEGIN
+// only with a plain SELECT; anything else waits for BEGIN on its own.
+describe('a connection whose server runs the query even after its prelude failed', () => {
+  async function runsQuery() {
+    const h = await harness({ pool: { size: 1, maxOverflow: 0 } }, { pipelining: 'runs-query' });
+    const connection = h.adapter.connections[0] as FakeConnection;
+    const executeAfter = vi.spyOn(connection, 'executeAfter' as never) as unknown as ReturnType<typeof vi.fn>;
+    return { ...h, executeAfter };
+  }
+
+  it('a plain SELECT carries BEGIN', async () => {
+    const { adapter, sf, executeAfter } = await runsQuery();
+    await sf.session(async (tx) => {
+      await tx.selectFrom('t').selectAll().execute();
+      await insert(tx, 1);
+    });
+    expect(executeAfter).toHaveBeenCalledTimes(1);
+    expect(adapter.statements).toEqual([BEGIN, SELECT, INSERT, COMMIT]);
+    expect(await ids(sf)).toEqual([1]);
+  });
+
+  it('a write as the first statement waits for BEGIN; a failed BEGIN lets it run nowhere', async () => {
+    const { adapter, sf, executeAfter } = await runsQuery();
+    await sf.session((tx) => insert(tx, 1));
+    expect(executeAfter).not.toHaveBeenCalled();
+    expect(adapter.statements).toEqual([BEGIN, INSERT, COMMIT]);
+    adapter.reset();
+    adapter.fail({ match: BEGIN, error: 'DATABASE' });
+    const error = await rejection(sf.session((tx) => insert(tx, 2)));
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect(adapter.statements).toEqual([BEGIN]);
+    expect(sf.stats().destroyed).toBe(1);
+    expect(await ids(sf)).toEqual([1]);
+  });
+
+  it('raw SQL counts as a write (it may be one)', async () => {
+    const { adapter, sf, executeAfter } = await runsQuery();
+    await sf.session((tx) => sql`select 1`.execute(tx));
+    expect(executeAfter).not.toHaveBeenCalled();
+    expect(adapter.statements).toEqual([BEGIN, 'select 1', COMMIT]);
+  });
+
+  it('a SELECT sent with a BEGIN that failed: its result is dropped and the session fails as usual', async () => {
+    const { adapter, sf } = await runsQuery();
+    await insert(sf.db, 1);
+    adapter.reset();
+    adapter.fail({ match: BEGIN, error: 'DATABASE' });
+    let rows: unknown;
+    const error = await rejection(
+      sf.session(async (tx) => {
+        rows = await tx.selectFrom('t').selectAll().execute();
+      }),
+    );
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect(rows).toBeUndefined();
+    expect(adapter.statements).toEqual([BEGIN, SELECT]); // the fake server ran it, as MySQL would
+    expect(adapter.statements).not.toContain(ROLLBACK);
+    expect(sf.stats().destroyed).toBe(1);
   });
 });

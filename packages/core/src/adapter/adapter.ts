@@ -97,8 +97,16 @@ export interface DriverConnection {
    * session's BEGIN this way with its first statement, saving a round trip. When a prelude
    * statement fails, nothing after it may run, and the rejection must be marked with
    * `markPreludeFailed`: core then sends nothing more on the connection and destroys it.
+   * A driver whose server runs every command it was sent, even after one failed (MySQL), sets
+   * `preludeFailureRunsQuery` instead of stopping the query.
    */
   executeAfter?(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>>;
+  /**
+   * True when `executeAfter` cannot stop `query` after a failed prelude statement: the query
+   * would then run in autocommit. Core gives such a connection only a plain Kysely SELECT
+   * (`isReplicaSafe`) to carry BEGIN; any other first statement waits for BEGIN on its own.
+   */
+  readonly preludeFailureRunsQuery?: boolean;
   /** Streams rows in chunks (optional; Kysely's `.stream()` needs it). */
   stream?(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<unknown>>;
   /** Runs a query synchronously (adapters with `capabilities.sync === 'native'`). */

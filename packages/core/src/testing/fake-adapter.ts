@@ -18,8 +18,11 @@ import { type FakeFault, FakeFaults } from './fake-faults.js';
 export interface FakeAdapterOptions {
   /** Override capabilities (e.g. `{ savepoints: false }` to test refusals). */
   readonly capabilities?: Partial<AdapterCapabilities>;
-  /** Connections offer `executeAfter`, so BEGIN travels with a session's first statement. */
-  readonly pipelining?: boolean;
+  /**
+   * Connections offer `executeAfter`, so BEGIN travels with a session's first statement;
+   * `'runs-query'`: the query runs even when its prelude fails (`preludeFailureRunsQuery`, as MySQL).
+   */
+  readonly pipelining?: boolean | 'runs-query';
 }
 
 /** The fake adapter plus what tests inspect and control. */

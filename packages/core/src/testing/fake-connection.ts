@@ -24,10 +24,19 @@ export class FakeConnection implements DriverConnection {
 
   /** Set with the fake adapter's `pipelining` option, as a pipelining driver would offer it. */
   readonly executeAfter?: (prelude: readonly string[], query: CompiledQuery) => Promise<QueryResult<unknown>>;
+  /** With `pipelining: 'runs-query'`: the query runs even after its prelude failed, as on MySQL. */
+  readonly preludeFailureRunsQuery: boolean;
 
-  constructor(serverId: number, db: DatabaseSync, log: string[], faults: FakeFaults, pipelining = false) {
+  constructor(
+    serverId: number,
+    db: DatabaseSync,
+    log: string[],
+    faults: FakeFaults,
+    pipelining: boolean | 'runs-query' = false,
+  ) {
     this.serverId = serverId;
-    if (pipelining) this.executeAfter = (prelude, query) => this.#executeAfter(prelude, query);
+    if (pipelining !== false) this.executeAfter = (prelude, query) => this.#executeAfter(prelude, query);
+    this.preludeFailureRunsQuery = pipelining === 'runs-query';
     this.#db = db;
     this.#log = log;
     this.#faults = faults;
@@ -62,16 +71,24 @@ export class FakeConnection implements DriverConnection {
     return this.#finish(query, fault);
   }
 
-  /** The prelude, then the query, as one "round trip": a failed prelude statement stops the rest. */
+  /**
+   * The prelude, then the query, as one "round trip": a failed prelude statement stops the
+   * rest, unless `preludeFailureRunsQuery`: then every statement runs, as a MySQL server runs
+   * each command it was sent, and the prelude's error is reported.
+   */
   async #executeAfter(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>> {
+    let failure: unknown;
     for (const sql of prelude) {
       try {
         this.#finish(CompiledQuery.raw(sql), this.#begin(sql));
       } catch (error) {
-        throw markPreludeFailed(error);
+        failure ??= markPreludeFailed(error);
+        if (!this.preludeFailureRunsQuery) throw failure;
       }
     }
-    return this.execute(query);
+    if (failure === undefined) return this.execute(query);
+    await this.execute(query).catch(() => undefined);
+    throw failure;
   }
 
   executeSync(query: CompiledQuery): QueryResult<unknown> {

@@ -1,6 +1,7 @@
-import { type DriverConnection, watchConnectionLoss } from '@sessionfactory/core/adapter';
+import { type DriverConnection, markPreludeFailed, watchConnectionLoss } from '@sessionfactory/core/adapter';
 import { CompiledQuery, type QueryResult } from 'kysely';
 import mysql2, { type Connection, type ConnectionOptions, type QueryError } from 'mysql2';
+import { canPipeline, sendPipelined } from './pipelined-commands.js';
 import { toQueryResult } from './to-query-result.js';
 
 /**
@@ -15,10 +16,20 @@ export class MysqlDriverConnection implements DriverConnection {
   #broken = false;
   #running = 0;
 
+  /**
+   * BEGIN and a session's first statement in one network write. MySQL runs every command it
+   * reads, even after BEGIN failed, so core sends only a plain SELECT this way
+   * (`preludeFailureRunsQuery`). Not with the compressed protocol, which numbers packets apart.
+   */
+  readonly executeAfter?: (prelude: readonly string[], query: CompiledQuery) => Promise<QueryResult<unknown>>;
+  readonly preludeFailureRunsQuery = true;
+
   private constructor(raw: Connection, options: Readonly<ConnectionOptions>, setup: readonly CompiledQuery[]) {
     this.#raw = raw;
     this.#options = options;
     this.#setup = setup;
+    if (canPipeline && options.compress !== true)
+      this.executeAfter = (prelude, query) => this.#executeAfter(prelude, query);
     watchConnectionLoss(raw, () => {
       this.#broken = true;
     });
@@ -84,6 +95,33 @@ export class MysqlDriverConnection implements DriverConnection {
           resolve(toQueryResult(result));
         }
       });
+    });
+  }
+
+  #executeAfter(prelude: readonly string[], query: CompiledQuery): Promise<QueryResult<unknown>> {
+    this.#running++;
+    return new Promise((resolve, reject) => {
+      let preludeError: QueryError | undefined;
+      const onPrelude = (error: QueryError | null) => {
+        if (error) {
+          this.#noteFailure(error);
+          preludeError ??= error;
+        }
+      };
+      const onQuery = (error: QueryError | null, result: unknown) => {
+        this.#running--;
+        // The query ran even if BEGIN failed (in autocommit): its result is not the session's.
+        if (preludeError) {
+          reject(markPreludeFailed(preludeError));
+        } else if (error) {
+          this.#noteFailure(error);
+          reject(error);
+        } else {
+          resolve(toQueryResult(result));
+        }
+      };
+      const text = this.#raw.format(query.sql, [...query.parameters]);
+      sendPipelined(this.#raw, [...prelude, text], [...prelude.map(() => onPrelude), onQuery]);
     });
   }
 
