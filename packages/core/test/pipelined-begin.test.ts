@@ -268,3 +268,28 @@ describe('a connection whose server runs the query even after its prelude failed
     expect(sf.stats().destroyed).toBe(1);
   });
 });
+
+describe('a stream as the first statement', () => {
+  it('statements issued beside it wait for its BEGIN and never run in autocommit when BEGIN failed', async () => {
+    const { adapter, sf } = await pipelined();
+    await insert(sf.db, 1);
+    adapter.reset();
+    adapter.fail({ match: BEGIN, error: 'DATABASE', delayMs: 200 });
+    const error = await rejection(
+      sf.session(async (tx) => {
+        const read = (async () => {
+          for await (const _ of tx.selectFrom('t').select('id').stream()) {
+            // rows are not the point
+          }
+        })();
+        read.catch(() => undefined);
+        // The stream's BEGIN is on its way (and will fail) when the INSERT is issued.
+        await vi.waitFor(() => expect(adapter.statements).toEqual([BEGIN]), { interval: 5 });
+        await Promise.all([read, insert(tx, 2)]);
+      }),
+    );
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect(adapter.statements).toEqual([BEGIN]);
+    expect(await ids(sf)).toEqual([1]);
+  });
+});

@@ -484,19 +484,29 @@ export class SessionEngine {
     return tx.beginning === undefined ? send() : tx.beginning.then(noop, noop).then(send);
   }
 
-  /** Sends a deferred BEGIN on its own (before a stream, which cannot carry it). */
+  /**
+   * Sends a deferred BEGIN on its own (before a stream, which cannot carry it). Statements
+   * issued meanwhile wait for it, as for a BEGIN carried by a statement: a driver would queue
+   * them behind it, and after a failed BEGIN they would run in autocommit.
+   */
   async #flushBegin(scope: AsyncScope): Promise<void> {
     const tx = scope.tx!;
     if (tx.beginning !== undefined) await tx.beginning.then(noop, noop);
     const prelude = tx.deferredBegin;
     if (prelude === undefined) return scope.assertUsable();
     tx.deferredBegin = undefined;
-    try {
-      await this.#engine.runner.executeStatements(tx.connection, prelude, tx.id);
-    } catch (error) {
-      deferredBeginFailed(tx, error, this.#engine);
-      throw error;
-    }
+    const run = this.#engine.runner.executeStatements(tx.connection, prelude, tx.id).then(
+      () => {
+        tx.beginning = undefined;
+      },
+      (error: unknown) => {
+        tx.beginning = undefined;
+        deferredBeginFailed(tx, error, this.#engine);
+        throw error;
+      },
+    );
+    tx.beginning = run;
+    await run;
   }
 
   /**
