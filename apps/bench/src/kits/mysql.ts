@@ -22,15 +22,65 @@ export async function mysqlKit(url: string, attach?: string): Promise<Kit | unde
   await admin.query(`CREATE DATABASE ${database}`);
   const [versionRows] = await admin.query('SELECT VERSION() AS v, @@innodb_flush_log_at_trx_commit AS f');
   const first = (versionRows as { v: string; f: number }[])[0];
-  // A global setting: the bench leaves it alone (1 = fsync at every COMMIT).
-  const version = `MariaDB/MySQL ${String(first?.v ?? '?')} (mysql2 ${packageVersion('mysql2')}; innodb_flush_log_at_trx_commit=${String(first?.f ?? '?')}, server-wide, not changed)`;
+  const flush = await relaxCommitFlush(admin, Number(first?.f));
+  const version = `MariaDB/MySQL ${String(first?.v ?? '?')} (mysql2 ${packageVersion('mysql2')}; ${flush.describe})`;
   const kit = openKit(url, database, version, async () => {
+    await flush.restore();
     await admin.query(`DROP DATABASE ${database}`);
     await admin.end();
   });
   for (const ddl of createTablesSql('mysql')) await kit.pool.query(ddl);
   for (const { sql, params } of seedStatements('mysql')) await kit.pool.query(sql, params);
   return kit;
+}
+
+/**
+ * `innodb_flush_log_at_trx_commit = 2` for the run: a COMMIT then writes InnoDB's log without
+ * waiting for its fsync, as `synchronous_commit=off` does for the Postgres rows. Otherwise every
+ * MySQL COMMIT waits for an fsync whose latency on a VM drifts by tens of percent between the
+ * variants' windows and decides the C=1 ratios. MariaDB has no per-session form, so this is set
+ * server-wide and put back when the run ends, also on SIGINT/SIGTERM (after a SIGKILL, set it back
+ * by hand). `BENCH_MYSQL_DURABLE=1`, a user without the privilege, or a server already at 2 leave
+ * the server's setting alone.
+ */
+async function relaxCommitFlush(
+  admin: mysql2.Connection,
+  original: number,
+): Promise<{ describe: string; restore: () => Promise<void> }> {
+  const unchanged = (why: string) => ({
+    describe: `innodb_flush_log_at_trx_commit=${original}, server-wide, not changed (${why})`,
+    restore: async () => {},
+  });
+  if (process.env.BENCH_MYSQL_DURABLE === '1') return unchanged('BENCH_MYSQL_DURABLE=1');
+  if (!Number.isInteger(original) || original === 2) return unchanged('already without fsync per COMMIT');
+  try {
+    await admin.query('SET GLOBAL innodb_flush_log_at_trx_commit = 2');
+  } catch (error) {
+    return unchanged(`SET GLOBAL refused: ${(error as Error).message}`);
+  }
+  let restored: Promise<void> | undefined;
+  const restore = () => {
+    restored ??= admin
+      .query('SET GLOBAL innodb_flush_log_at_trx_commit = ?', [original])
+      .then(() => undefined)
+      .finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      });
+    return restored;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`mysql: ${signal}: setting innodb_flush_log_at_trx_commit back to ${original}`);
+    void restore()
+      .catch((error: unknown) => console.error(`mysql: could not restore it: ${error}`))
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    describe: `innodb_flush_log_at_trx_commit=2 for this run, server-wide; the server's ${original} is restored after`,
+    restore,
+  };
 }
 
 function openKit(
