@@ -156,6 +156,16 @@ describe('MysqlDriverConnection.executeAfter', () => {
     await run(connection, 'ROLLBACK');
   });
 
+  it("works with mysql2's debug logging on (which asks the running command for its state)", async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const connection = await mysql({ url: proxyUrl, driverOptions: { debug: true } }).connect();
+    opened.push(connection);
+    const result = await executeAfter(connection, ['START TRANSACTION'], 'SELECT 5 AS five');
+    expect(result.rows).toStrictEqual([{ five: 5 }]);
+    await run(connection, 'ROLLBACK');
+    expect(log).toHaveBeenCalled();
+  });
+
   it('a connection killed while the pipeline waits rejects, and is marked broken', async () => {
     const connection = await connect();
     const pending = rejectionOf(executeAfter(connection, ['START TRANSACTION'], 'SELECT SLEEP(5) AS slept'));

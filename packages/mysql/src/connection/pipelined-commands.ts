@@ -4,6 +4,8 @@ import mysql2, { type Connection, type QueryError } from 'mysql2';
 interface WireCommand {
   execute(packet: unknown, connection: WireConnection): boolean;
   onResult?: ((error: QueryError) => void) | undefined;
+  /** What mysql2's `debug` logging prints for the running command. */
+  stateName(): string;
 }
 
 /** The parts of mysql2's internal connection a pipeline needs (mysql2 3.x, not documented). */
@@ -61,6 +63,11 @@ class Pipeline implements WireCommand {
     if (this.#current === this.#parts.length) return true;
     connection.sequenceId = 1;
     return false;
+  }
+
+  /** For mysql2's `debug` logging: the state of the command being written or answered. */
+  stateName(): string {
+    return this.#parts[Math.max(this.#current, 0)]?.stateName() ?? 'done';
   }
 
   /** mysql2 calls this when the connection fails: every command not yet answered hears it. */
