@@ -1,13 +1,12 @@
 import { CompiledQuery, type QueryResult } from 'kysely';
 import type { Adapter, DriverConnection } from '../adapter/adapter.js';
-import { isPreludeFailure, markPreludeFailed } from '../adapter/prelude-failure.js';
+import { isPreludeFailure } from '../adapter/prelude-failure.js';
 import { UnsupportedFeatureError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
 import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { QueryEvent } from '../events/event-types.js';
 import type { PooledConnection } from '../pool/pool.js';
-import { isReplicaSafe } from '../replicas/read-only-query.js';
 
 /**
  * A connection that completed a statement this recently counts as alive: it is not pinged at
@@ -90,8 +89,7 @@ export class QueryRunner {
 
   /**
    * Runs `prelude` (BEGIN ...) and `query` in one round trip (`DriverConnection.executeAfter`),
-   * with the same typed errors; a `query` event is reported for each statement. On a
-   * connection with `preludeFailureRunsQuery`, only a plain SELECT goes with the prelude.
+   * with the same typed errors; a `query` event is reported for each statement.
    */
   async executeAfter(
     connection: PooledConnection<DriverConnection>,
@@ -99,16 +97,6 @@ export class QueryRunner {
     query: CompiledQuery,
     sessionId: string | undefined,
   ): Promise<QueryResult<unknown>> {
-    if (connection.resource.preludeFailureRunsQuery === true && !isReplicaSafe(query)) {
-      // Were BEGIN to fail, this statement would still run, in autocommit: only a plain read may
-      // ride along. Anything else waits for BEGIN, whose failure is the prelude's as usual.
-      try {
-        await this.executeStatements(connection, prelude, sessionId);
-      } catch (error) {
-        throw markPreludeFailed(error);
-      }
-      return this.execute(connection, query, sessionId);
-    }
     const observed = this.observed;
     const started = observed ? performance.now() : 0;
     try {

@@ -1,6 +1,6 @@
 import { CompiledQuery, Kysely, type QueryResult, SingleConnectionProvider } from 'kysely';
 import type { BeginOptions, DriverConnection } from '../adapter/adapter.js';
-import { isPreludeFailure } from '../adapter/prelude-failure.js';
+import { isPreludeFailure, markPreludeFailed } from '../adapter/prelude-failure.js';
 import { PropagationError, SessionClosedError } from '../errors/error-classes.js';
 import type { SessionFactoryError } from '../errors/session-factory-error.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
@@ -420,8 +420,12 @@ export class SessionEngine {
    * slips out in autocommit.
    */
   #beginWith(scope: AsyncScope, query: CompiledQuery): Promise<QueryResult<unknown>> {
-    const tx = scope.tx!;
-    const run = this.#sendWithBegin(scope, query, 1).then(
+    return this.#whileBeginning(scope.tx!, this.#sendWithBegin(scope, query, 1));
+  }
+
+  /** `sending` (BEGIN, alone or with a statement) is `tx.beginning` until it settles: the session's other statements wait for it. */
+  #whileBeginning<T>(tx: AsyncTx, sending: Promise<T>): Promise<T> {
+    const run = sending.then(
       (result) => {
         tx.beginning = undefined;
         return result;
@@ -446,6 +450,14 @@ export class SessionEngine {
     tx.deferredBegin = undefined;
     const { adapter, runner } = this.#engine;
     try {
+      // Where the server runs the statement even after a failed BEGIN (MySQL), it would run in
+      // autocommit: only a plain read rides along; anything else waits for BEGIN on its own.
+      if (tx.connection.resource.preludeFailureRunsQuery === true && !isReplicaSafe(query)) {
+        await runner.executeStatements(tx.connection, prelude, tx.id).catch((error: unknown) => {
+          throw markPreludeFailed(error);
+        });
+        return await runner.execute(tx.connection, query, tx.id);
+      }
       return await runner.executeAfter(tx.connection, prelude, query, tx.id);
     } catch (error) {
       const lost = isConnectionLost(error, adapter);
@@ -495,18 +507,11 @@ export class SessionEngine {
     const prelude = tx.deferredBegin;
     if (prelude === undefined) return scope.assertUsable();
     tx.deferredBegin = undefined;
-    const run = this.#engine.runner.executeStatements(tx.connection, prelude, tx.id).then(
-      () => {
-        tx.beginning = undefined;
-      },
-      (error: unknown) => {
-        tx.beginning = undefined;
-        deferredBeginFailed(tx, error, this.#engine);
-        throw error;
-      },
-    );
-    tx.beginning = run;
-    await run;
+    const sending = this.#engine.runner.executeStatements(tx.connection, prelude, tx.id).catch((error: unknown) => {
+      deferredBeginFailed(tx, error, this.#engine);
+      throw error;
+    });
+    await this.#whileBeginning(tx, sending);
   }
 
   /**
