@@ -38,10 +38,10 @@ const TIMING: Timing = QUICK
   : { roundMs: num(env.BENCH_ROUND_MS, 60), rounds: num(env.BENCH_ROUNDS, 10), warmupMs: 100 };
 const ISOLATED: IsoSettings = {
   rounds: num(env.BENCH_ISO_ROUNDS, QUICK ? 2 : 5),
-  warmupMs: num(env.BENCH_ISO_WARMUP_MS, QUICK ? 200 : 500),
-  warmupOps: num(env.BENCH_ISO_WARMUP_OPS, QUICK ? 500 : 5000),
-  warmupMaxMs: num(env.BENCH_ISO_WARMUP_MAX_MS, QUICK ? 1000 : 3000),
-  measureMs: num(env.BENCH_ISO_MEASURE_MS, QUICK ? 300 : 800),
+  warmupMs: num(env.BENCH_ISO_WARMUP_MS, QUICK ? 200 : 1500),
+  warmupOps: num(env.BENCH_ISO_WARMUP_OPS, QUICK ? 500 : 10_000),
+  warmupMaxMs: num(env.BENCH_ISO_WARMUP_MAX_MS, QUICK ? 1000 : 4000),
+  measureMs: num(env.BENCH_ISO_MEASURE_MS, QUICK ? 300 : 1500),
 };
 /** Issue 12 and 10 count a target as met only as the median of at least this many rounds. */
 const MIN_ROUNDS = 5;

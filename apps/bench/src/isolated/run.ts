@@ -26,7 +26,7 @@ export interface IsoRow {
   readonly errors: readonly string[];
 }
 
-/** e.g. `each child warms up for >= 500 ms and >= 5000 operations (at most 4000 ms), then measures 800 ms` */
+/** e.g. `each child warms up for >= 1500 ms and >= 10000 operations (at most 4000 ms), then measures 1500 ms` */
 export function describeWindows(w: LoopWindows): string {
   return `each child warms up for >= ${w.warmupMs} ms and >= ${w.warmupOps} operations (at most ${w.warmupMaxMs} ms), then measures ${w.measureMs} ms`;
 }
