@@ -31,6 +31,19 @@ import type { TransactionState } from './transaction-state.js';
  */
 export type Step<T> = Generator<unknown, T, any>;
 
+/**
+ * Whether an executor's answer must go through the driver (a promise to await). Anything else
+ * already is the answer, which is what a `yield` would hand back, so the hot paths below skip
+ * the `yield`: every yield resumes the whole chain of nested generators, which costs more than
+ * a sync session's own bookkeeping, and the sync executor never returns a promise.
+ */
+function isPending(value: unknown): boolean {
+  return value !== undefined && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** What `afterEnd` adds when the adapter restores nothing. */
+const NO_STATEMENTS: readonly string[] = Object.freeze([]);
+
 /** What the user's function gets and returns, as far as the rules care. */
 export type UnitFn = (tx: any) => unknown;
 
@@ -212,6 +225,8 @@ export class TransactionRules {
   readonly #engine: EngineContext;
   readonly #beginOptions: (BeginOptions | undefined)[] = [];
   readonly #beginStatements = new WeakMap<BeginOptions, readonly string[]>();
+  #commitStatements: readonly string[] | undefined;
+  #rollbackStatements: readonly string[] | undefined;
 
   constructor(engine: EngineContext) {
     this.#engine = engine;
@@ -294,7 +309,8 @@ export class TransactionRules {
     try {
       root = yield* this.open(io, begin, deadline);
       io.watch(deadline, root);
-      const result: T = yield io.call(root, fn, deadline);
+      let result = io.call(root, fn, deadline) as T;
+      if (isPending(result)) result = yield result;
       yield* this.commit(io, root, deadline);
       return result;
     } catch (error) {
@@ -315,10 +331,12 @@ export class TransactionRules {
   *open<C, S>(io: TransactionIo<C, S>, begin: BeginOptions, deadline: DeadlineLike): Step<Scope<C, S>> {
     const { adapter } = this.#engine;
     for (let attempt = 1; ; attempt++) {
-      const connection: C = yield io.acquire(deadline, begin); // begin: the pool's reader/writer hint
+      let connection = io.acquire(deadline, begin) as C; // begin: the pool's reader/writer hint
+      if (isPending(connection)) connection = yield connection;
       const tx = io.newTransaction(connection, begin);
       try {
-        yield io.control(tx, 'begin', this.#beginSql(begin));
+        const sent = io.control(tx, 'begin', this.#beginSql(begin));
+        if (isPending(sent)) yield sent;
         return io.scope(tx, undefined, undefined);
       } catch (error) {
         const lost = isConnectionLost(error, adapter);
@@ -368,7 +386,8 @@ export class TransactionRules {
     const blocker = this.commitBlocker(io, root, deadline);
     if (blocker) throw blocker;
     try {
-      yield io.control(tx, 'end', [adapter.sql.commit]);
+      const sent = io.control(tx, 'end', this.#commitSql());
+      if (isPending(sent)) yield sent;
     } catch (error) {
       const lost = isConnectionLost(error, adapter);
       if (lost && error instanceof SessionFactoryError) error.markCommitOutcomeUnknown();
@@ -380,11 +399,16 @@ export class TransactionRules {
       yield io.hooks(root.rollbackHooks, 'onRollback', tx.id);
       throw error;
     }
-    if (io.committed !== undefined) yield io.committed(tx);
-    yield* this.#afterEnd(io, tx);
+    if (io.committed !== undefined) {
+      const recorded = io.committed(tx);
+      if (isPending(recorded)) yield recorded;
+    }
+    const restore = this.#restoreSql(tx);
+    if (restore.length > 0) yield* this.#afterEnd(io, tx, restore);
     yield* this.#finish(io, tx);
     if (hub.has('commit')) hub.emit('commit', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt });
-    yield io.hooks(root.commitHooks, 'onCommit', tx.id);
+    const ran = io.hooks(root.commitHooks, 'onCommit', tx.id);
+    if (isPending(ran)) yield ran;
   }
 
   /**
@@ -398,11 +422,15 @@ export class TransactionRules {
     const { adapter, hub } = this.#engine;
     if (tx.ended) return cause;
     tx.ended = true;
-    yield io.settle(tx);
+    const settled = io.settle(tx);
+    if (isPending(settled)) yield settled;
     // A poisoned connection is in an unknown state: it gets nothing more, and is destroyed.
     if (!tx.poisoned) {
       try {
-        if (io.inTransaction(tx) !== false) yield io.control(tx, 'end', [adapter.sql.rollback]);
+        if (io.inTransaction(tx) !== false) {
+          const sent = io.control(tx, 'end', this.#rollbackSql());
+          if (isPending(sent)) yield sent;
+        }
       } catch (error) {
         // A ROLLBACK refused because the server already aborted the transaction (Galera
         // answers 1213 to any statement after a brute-force abort) did its job: rolled back.
@@ -411,13 +439,15 @@ export class TransactionRules {
           tx.poison('ROLLBACK failed', isConnectionLost(error, adapter));
         }
       }
-      if (!tx.poisoned) yield* this.#afterEnd(io, tx);
+      const restore = this.#restoreSql(tx);
+      if (!tx.poisoned && restore.length > 0) yield* this.#afterEnd(io, tx, restore);
     }
     yield* this.#finish(io, tx);
     if (hub.has('rollback')) {
       hub.emit('rollback', { sessionId: tx.id, durationMs: performance.now() - tx.startedAt, error: cause });
     }
-    yield io.hooks(root.rollbackHooks, 'onRollback', tx.id);
+    const ran = io.hooks(root.rollbackHooks, 'onRollback', tx.id);
+    if (isPending(ran)) yield ran;
     return cause;
   }
 
@@ -527,11 +557,10 @@ export class TransactionRules {
 
   // Restores connection state (SQLite's query_only); a failure here poisons the connection
   // but cannot undo the COMMIT that already happened.
-  *#afterEnd<C, S>(io: TransactionIo<C, S>, tx: TransactionState<C>): Step<void> {
-    const statements = this.#engine.adapter.sql.afterEnd?.(tx.begin) ?? [];
-    if (statements.length === 0) return;
+  *#afterEnd<C, S>(io: TransactionIo<C, S>, tx: TransactionState<C>, statements: readonly string[]): Step<void> {
     try {
-      yield io.control(tx, 'end', statements);
+      const sent = io.control(tx, 'end', statements);
+      if (isPending(sent)) yield sent;
     } catch (error) {
       tx.poison(RESTORE_FAILED);
       this.#engine.hub.emit('error', { phase: 'afterEnd', error, sessionId: tx.id });
@@ -546,7 +575,8 @@ export class TransactionRules {
    */
   *#finish<C, S>(io: TransactionIo<C, S>, tx: TransactionState<C>): Step<void> {
     tx.ended = true;
-    yield io.settle(tx);
+    const settled = io.settle(tx);
+    if (isPending(settled)) yield settled;
     const { capabilities } = this.#engine.adapter;
     if (
       tx.poisoned &&
@@ -556,9 +586,9 @@ export class TransactionRules {
       io.inTransaction(tx) !== undefined
     ) {
       try {
-        if (io.inTransaction(tx)) yield io.control(tx, 'end', [this.#engine.adapter.sql.rollback]);
+        if (io.inTransaction(tx)) yield io.control(tx, 'end', this.#rollbackSql());
         if (io.inTransaction(tx) === false) {
-          const restore = this.#engine.adapter.sql.afterEnd?.(tx.begin) ?? [];
+          const restore = this.#restoreSql(tx);
           if (restore.length > 0) yield io.control(tx, 'end', restore);
           tx.poisoned = undefined;
         }
@@ -566,7 +596,25 @@ export class TransactionRules {
         // stays poisoned: destroyed below
       }
     }
-    yield io.finish(tx);
+    const finished = io.finish(tx);
+    if (isPending(finished)) yield finished;
+  }
+
+  /** `[COMMIT]`, built once: a session's end allocates nothing for it. */
+  #commitSql(): readonly string[] {
+    this.#commitStatements ??= Object.freeze([this.#engine.adapter.sql.commit]);
+    return this.#commitStatements;
+  }
+
+  /** `[ROLLBACK]`, built once. */
+  #rollbackSql(): readonly string[] {
+    this.#rollbackStatements ??= Object.freeze([this.#engine.adapter.sql.rollback]);
+    return this.#rollbackStatements;
+  }
+
+  /** What restores the connection after `tx` ends (SQLite's `query_only` after a read-only session), often nothing. */
+  #restoreSql(tx: TransactionState<unknown>): readonly string[] {
+    return this.#engine.adapter.sql.afterEnd?.(tx.begin) ?? NO_STATEMENTS;
   }
 }
 
