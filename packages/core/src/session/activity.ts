@@ -15,7 +15,8 @@ export class Activity {
 
   leave(): void {
     this.#active -= 1;
-    if (this.#active === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
+    // Checked first: an autocommit query at concurrency 1 brings the count to 0 every time.
+    if (this.#active === 0 && this.#idleWaiters.length > 0) for (const wake of this.#idleWaiters.splice(0)) wake();
   }
 
   /** Counts `work` until it settles; resolves and rejects as it does. */
