@@ -19,6 +19,7 @@ import type { ManagedSession, Session, SessionHook } from './session-types.js';
 import {
   type DeadlineLike,
   deferredBeginFailed,
+  isPending,
   planPropagation,
   STALE_CONNECTION_ATTEMPTS,
   type Step,
@@ -48,7 +49,7 @@ async function drive<T>(step: Step<T>): Promise<T> {
   let next = step.next();
   while (!next.done) {
     const value = next.value;
-    if (value === undefined || typeof (value as { then?: unknown }).then !== 'function') {
+    if (!isPending(value)) {
       next = step.next(value);
       continue;
     }

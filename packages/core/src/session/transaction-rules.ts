@@ -32,12 +32,13 @@ import type { TransactionState } from './transaction-state.js';
 export type Step<T> = Generator<unknown, T, any>;
 
 /**
- * Whether an executor's answer must go through the driver (a promise to await). Anything else
- * already is the answer, which is what a `yield` would hand back, so the hot paths below skip
- * the `yield`: every yield resumes the whole chain of nested generators, which costs more than
- * a sync session's own bookkeeping, and the sync executor never returns a promise.
+ * Whether a value is a promise (any thenable) to wait for. The async driver awaits exactly these
+ * and hands anything else straight back, so the hot paths below yield only for them: every yield
+ * resumes the whole chain of nested generators, which costs more than a sync session's own
+ * bookkeeping, and the sync executor never returns a promise. The sync executor also uses it to
+ * refuse a unit of work that returned one.
  */
-function isPending(value: unknown): boolean {
+export function isPending(value: unknown): boolean {
   return value !== undefined && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
@@ -225,11 +226,14 @@ export class TransactionRules {
   readonly #engine: EngineContext;
   readonly #beginOptions: (BeginOptions | undefined)[] = [];
   readonly #beginStatements = new WeakMap<BeginOptions, readonly string[]>();
-  #commitStatements: readonly string[] | undefined;
-  #rollbackStatements: readonly string[] | undefined;
+  /** `[COMMIT]` and `[ROLLBACK]`, built once: a session's end allocates nothing for them. */
+  readonly #commitSql: readonly string[];
+  readonly #rollbackSql: readonly string[];
 
   constructor(engine: EngineContext) {
     this.#engine = engine;
+    this.#commitSql = Object.freeze([engine.adapter.sql.commit]);
+    this.#rollbackSql = Object.freeze([engine.adapter.sql.rollback]);
   }
 
   /** What BEGIN will say, validated against the adapter's capabilities. */
@@ -386,7 +390,7 @@ export class TransactionRules {
     const blocker = this.commitBlocker(io, root, deadline);
     if (blocker) throw blocker;
     try {
-      const sent = io.control(tx, 'end', this.#commitSql());
+      const sent = io.control(tx, 'end', this.#commitSql);
       if (isPending(sent)) yield sent;
     } catch (error) {
       const lost = isConnectionLost(error, adapter);
@@ -428,7 +432,7 @@ export class TransactionRules {
     if (!tx.poisoned) {
       try {
         if (io.inTransaction(tx) !== false) {
-          const sent = io.control(tx, 'end', this.#rollbackSql());
+          const sent = io.control(tx, 'end', this.#rollbackSql);
           if (isPending(sent)) yield sent;
         }
       } catch (error) {
@@ -439,8 +443,10 @@ export class TransactionRules {
           tx.poison('ROLLBACK failed', isConnectionLost(error, adapter));
         }
       }
-      const restore = this.#restoreSql(tx);
-      if (!tx.poisoned && restore.length > 0) yield* this.#afterEnd(io, tx, restore);
+      if (!tx.poisoned) {
+        const restore = this.#restoreSql(tx);
+        if (restore.length > 0) yield* this.#afterEnd(io, tx, restore);
+      }
     }
     yield* this.#finish(io, tx);
     if (hub.has('rollback')) {
@@ -586,7 +592,7 @@ export class TransactionRules {
       io.inTransaction(tx) !== undefined
     ) {
       try {
-        if (io.inTransaction(tx)) yield io.control(tx, 'end', this.#rollbackSql());
+        if (io.inTransaction(tx)) yield io.control(tx, 'end', this.#rollbackSql);
         if (io.inTransaction(tx) === false) {
           const restore = this.#restoreSql(tx);
           if (restore.length > 0) yield io.control(tx, 'end', restore);
@@ -598,18 +604,6 @@ export class TransactionRules {
     }
     const finished = io.finish(tx);
     if (isPending(finished)) yield finished;
-  }
-
-  /** `[COMMIT]`, built once: a session's end allocates nothing for it. */
-  #commitSql(): readonly string[] {
-    this.#commitStatements ??= Object.freeze([this.#engine.adapter.sql.commit]);
-    return this.#commitStatements;
-  }
-
-  /** `[ROLLBACK]`, built once. */
-  #rollbackSql(): readonly string[] {
-    this.#rollbackStatements ??= Object.freeze([this.#engine.adapter.sql.rollback]);
-    return this.#rollbackStatements;
   }
 
   /** What restores the connection after `tx` ends (SQLite's `query_only` after a read-only session), often nothing. */

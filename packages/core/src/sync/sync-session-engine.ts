@@ -8,6 +8,7 @@ import { type SessionOptions, sessionDefaultsOrNone, withSessionDefaults } from 
 import type { SessionHook, SyncSession } from '../session/session-types.js';
 import {
   type DeadlineLike,
+  isPending,
   planPropagation,
   type Step,
   statementFailed,
@@ -268,7 +269,7 @@ function noop(): void {}
 
 // A sync scope that returns a Promise would commit before the async work ran.
 function notAPromise<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') {
+  if (isPending(value)) {
     (value as unknown as Promise<unknown>).catch?.(() => {});
     throw new TypeError(
       'syncSession(fn): fn returned a Promise. A sync session must do its work synchronously (tx.all/get/run); it was rolled back. Use sf.session() for async work.',
