@@ -66,11 +66,20 @@ export class SqliteDriverConnection implements DriverConnection {
 
   /** Runs the statement now; if the database is locked elsewhere, waits for it without blocking the event loop. */
   execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
+    try {
+      return Promise.resolve(this.executeNow(query));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** `execute` without the promise: the result at once, or a promise only while a lock held elsewhere is waited for. */
+  executeNow(query: CompiledQuery): QueryResult<unknown> | Promise<QueryResult<unknown>> {
     const inTransaction = this.#inTransaction;
     try {
-      return Promise.resolve(this.#run(query));
+      return this.#run(query);
     } catch (error) {
-      if (!this.#lockedElsewhere(error, inTransaction)) return Promise.reject(error);
+      if (!this.#lockedElsewhere(error, inTransaction)) throw error;
       return retryWhileLocked(() => this.#run(query), this.#lockWait(inTransaction), performance.now(), error);
     }
   }

@@ -20,6 +20,7 @@ function transactionEffect(sql: string): TransactionEffect | undefined {
 
 /** A prepared statement and what the connection needs to know about it, worked out once. */
 export interface CachedStatement {
+  readonly sql: string;
   readonly statement: BetterSqlite3.Statement;
   /** It returns rows (`SELECT`, `PRAGMA`, `... RETURNING`): read with `all`, else `run`. */
   readonly reader: boolean;
@@ -35,6 +36,11 @@ export interface CachedStatement {
  * rule: a hit only sets a flag, so the hot path does no map reordering. Evicted statements are
  * simply dropped; better-sqlite3 finalizes them when they are garbage-collected.
  *
+ * Lookups go through the text's length, then compare texts: the SQL a Kysely compiler just
+ * built is a string of many concatenated pieces, and hashing it (as a `Map` key lookup does)
+ * first copies it into one piece, which costs more than preparing costs to skip on a point
+ * select; comparing needs no copy.
+ *
  * @example
  * ```ts
  * const statements = new StatementCache(db, 256)
@@ -44,7 +50,10 @@ export interface CachedStatement {
 export class StatementCache {
   readonly #db: BetterSqlite3.Database;
   readonly #capacity: number;
+  /** Oldest first: the eviction order. */
   readonly #statements = new Map<string, CachedStatement>();
+  /** The same entries by the length of their SQL, for lookups. */
+  readonly #byLength = new Map<number, CachedStatement[]>();
 
   constructor(db: BetterSqlite3.Database, capacity: number = STATEMENT_CACHE_SIZE) {
     this.#db = db;
@@ -63,13 +72,19 @@ export class StatementCache {
 
   /** The cached statement for `sql` with its facts, prepared on first use. */
   entry(sql: string): CachedStatement {
-    const cached = this.#statements.get(sql);
-    if (cached !== undefined) {
-      cached.used = true;
-      return cached;
+    const sameLength = this.#byLength.get(sql.length);
+    if (sameLength !== undefined) {
+      for (let i = 0; i < sameLength.length; i++) {
+        const cached = sameLength[i]!;
+        if (cached.sql === sql) {
+          cached.used = true;
+          return cached;
+        }
+      }
     }
     const statement = this.#db.prepare(sql);
     const entry: CachedStatement = {
+      sql,
       statement,
       reader: statement.reader,
       transactionEffect: transactionEffect(sql),
@@ -77,20 +92,32 @@ export class StatementCache {
     };
     if (this.#statements.size >= this.#capacity) this.#evictOne();
     this.#statements.set(sql, entry);
+    if (sameLength === undefined) this.#byLength.set(sql.length, [entry]);
+    else sameLength.push(entry);
     return entry;
   }
 
   clear(): void {
     this.#statements.clear();
+    this.#byLength.clear();
   }
 
   // Oldest first; a used entry gets a second chance at the young end.
   #evictOne(): void {
     for (const [sql, entry] of this.#statements) {
       this.#statements.delete(sql);
-      if (!entry.used) return;
+      if (!entry.used) {
+        this.#forget(entry);
+        return;
+      }
       entry.used = false;
       this.#statements.set(sql, entry);
     }
+  }
+
+  #forget(entry: CachedStatement): void {
+    const sameLength = this.#byLength.get(entry.sql.length)!;
+    if (sameLength.length === 1) this.#byLength.delete(entry.sql.length);
+    else sameLength.splice(sameLength.indexOf(entry), 1);
   }
 }

@@ -36,6 +36,35 @@ describe('StatementCache', () => {
     expect(prepared).toEqual(['a', 'b', 'c', 'b']);
   });
 
+  it('tells texts of the same length apart, also when one is built from pieces', () => {
+    const { db, prepared } = recordingDatabase();
+    const cache = new StatementCache(db, 8);
+    const a = cache.prepare('SELECT "a" FROM t');
+    const b = cache.prepare('SELECT "b" FROM t');
+    expect(b).not.toBe(a);
+    // A compiler's output: the same text, concatenated at run time.
+    const pieces = ['SELECT ', '"', 'b', '"', ' FROM ', 't'];
+    let built = '';
+    for (const piece of pieces) built += piece;
+    expect(cache.prepare(built)).toBe(b);
+    expect(prepared).toEqual(['SELECT "a" FROM t', 'SELECT "b" FROM t']);
+  });
+
+  it('forgets an evicted text among others of its length, and finds the rest', () => {
+    const { db, prepared } = recordingDatabase();
+    const cache = new StatementCache(db, 2);
+    const x = cache.prepare('x1');
+    cache.prepare('x2');
+    cache.prepare('x2'); // x1 is now the one to evict
+    cache.prepare('x3'); // evicts x1, same length as the other two
+    expect(cache.size).toBe(2);
+    cache.prepare('x2');
+    cache.prepare('x3');
+    expect(prepared).toEqual(['x1', 'x2', 'x3']);
+    expect(cache.prepare('x1')).not.toBe(x);
+    expect(prepared).toEqual(['x1', 'x2', 'x3', 'x1']);
+  });
+
   it('prepares again after clear', () => {
     const { db, prepared } = recordingDatabase();
     const cache = new StatementCache(db, 2);

@@ -313,6 +313,33 @@ export function registerEngineCases(ctx: SuiteContext): void {
     },
   );
 
+  ctx.test(
+    'sf.db outside a session: each statement has its connection back in the pool when it settles, also when it fails',
+    async () => {
+      const sf = await ctx.open({ pool: { size: 1, maxOverflow: 0 } });
+      await seedAccounts(sf.db, [ALICE]);
+      const row = await sf.db.selectFrom('account').select('id').where('id', '=', ALICE.id).executeTakeFirst();
+      expect(row?.id).toBe(ALICE.id);
+      expect(sf.stats().inUse).toBe(0);
+      const failed = await rejectionOf(
+        sf.db
+          .selectFrom('no_such_table' as 'account')
+          .selectAll()
+          .execute(),
+      );
+      expect(failed).toBeInstanceOf(UndefinedTableError);
+      expect(sf.stats().inUse).toBe(0);
+      // Many at once on one connection: each waits its turn, none is lost, the connection ends idle.
+      const ids = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          sf.db.selectFrom('account').select('id').where('id', '=', ALICE.id).executeTakeFirstOrThrow(),
+        ),
+      );
+      expect(ids.map((r) => r.id)).toEqual(Array(20).fill(ALICE.id));
+      expect(sf.stats()).toMatchObject({ inUse: 0, open: 1 });
+    },
+  );
+
   ctx.test('sf.db.destroy() closes the factory instead of silently doing nothing', async () => {
     const sf = await ctx.open();
     await sf.db.destroy();

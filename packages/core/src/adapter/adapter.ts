@@ -92,6 +92,14 @@ export interface DriverConnection {
   readonly broken?: boolean;
   execute(query: CompiledQuery): Promise<QueryResult<unknown>>;
   /**
+   * Optional, for drivers that run statements on the calling thread (better-sqlite3): `execute`
+   * without its promise. Runs the statement at once and returns its result, or returns a
+   * promise only when it has to wait (a lock held elsewhere, waited for without blocking the
+   * event loop); errors may be thrown. Core uses it on the hot path, where the promises of
+   * `execute` cost more than the statement's own bookkeeping.
+   */
+  executeNow?(query: CompiledQuery): QueryResult<unknown> | Promise<QueryResult<unknown>>;
+  /**
    * Optional: runs `prelude` (transaction-control statements without parameters, such as
    * BEGIN) and then `query` in one network write, and returns `query`'s result. Core sends a
    * session's BEGIN this way with its first statement, saving a round trip. When a prelude

@@ -4,6 +4,7 @@ import { isConnectionLost } from '../errors/to-session-factory-error.js';
 import type { PooledConnection } from '../pool/pool.js';
 import type { EngineContext } from '../session/engine-context.js';
 import type { SessionEngine } from '../session/session-engine.js';
+import { isPending } from '../session/transaction-rules.js';
 
 const READER = { role: 'reader' } as const;
 
@@ -46,21 +47,44 @@ function runOn(
   pooled: PooledConnection<DriverConnection>,
   query: CompiledQuery,
 ): Promise<QueryResult<unknown>> {
-  return engine.runner.execute(pooled, query, undefined).then(
+  let outcome: QueryResult<unknown> | Promise<QueryResult<unknown>>;
+  try {
+    outcome = engine.runner.executeNow(pooled, query, undefined);
+  } catch (error) {
+    return giveBackAfterFailure(engine, pooled, error);
+  }
+  // A driver that answered at once (SQLite): the connection goes back now, and one resolved
+  // promise is all this statement costs.
+  if (!isPending(outcome)) {
+    giveBack(engine, pooled);
+    return Promise.resolve(outcome);
+  }
+  return outcome.then(
     (result) => {
-      engine.pool.release(pooled);
-      engine.activity.leave();
+      giveBack(engine, pooled);
       return result;
     },
-    async (error: unknown) => {
-      try {
-        if (isConnectionLost(error, engine.adapter))
-          await engine.pool.invalidate(pooled, 'connection lost outside a session');
-        else engine.pool.release(pooled);
-      } finally {
-        engine.activity.leave();
-      }
-      throw error;
-    },
+    (error: unknown) => giveBackAfterFailure(engine, pooled, error),
   );
+}
+
+function giveBack(engine: EngineContext, pooled: PooledConnection<DriverConnection>): void {
+  engine.pool.release(pooled);
+  engine.activity.leave();
+}
+
+/** A connection the statement lost is destroyed instead of pooled; the statement's error stands. */
+async function giveBackAfterFailure(
+  engine: EngineContext,
+  pooled: PooledConnection<DriverConnection>,
+  error: unknown,
+): Promise<never> {
+  try {
+    if (isConnectionLost(error, engine.adapter))
+      await engine.pool.invalidate(pooled, 'connection lost outside a session');
+    else engine.pool.release(pooled);
+  } finally {
+    engine.activity.leave();
+  }
+  throw error;
 }

@@ -23,6 +23,7 @@ import { RoutedConnection } from '../replicas/routed-connection.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import { SessionConnection } from './session-connection.js';
 import type { SessionEngine } from './session-engine.js';
+import { tuneQueryCompiler } from './tuned-compiler.js';
 
 /**
  * The Kysely driver behind `sf.db`. Inside a session of this factory it hands out that
@@ -218,8 +219,8 @@ export class EngineQueryExecutor extends DefaultQueryExecutor {
 }
 
 /**
- * The Kysely props every `tx` and `sf.db` share: the adapter's compiler and adapter, and the
- * factory driver, so `sf.db` and `tx` compile the same way and run through the same engine.
+ * The Kysely props every `tx` and `sf.db` share: the adapter's compiler (tuned, same output) and
+ * adapter, and the factory driver, so `sf.db` and `tx` compile the same way and run through the same engine.
  * `sf.db`'s queries take `runCompiled`, as prepared queries do, unless the factory has
  * replicas: then the driver's routed connection picks the server per statement.
  */
@@ -231,12 +232,12 @@ export function createKyselyProps(
   const dialect = {
     createAdapter: () => parts.createAdapter(),
     createDriver: () => driver,
-    createQueryCompiler: () => parts.createQueryCompiler(),
+    createQueryCompiler: () => tuneQueryCompiler(parts.createQueryCompiler()),
     createIntrospector: (db: Kysely<any>) => parts.createIntrospector(db),
   };
   const provider = new DefaultConnectionProvider(driver);
   const viaProvider: RunQuery = (query) => provider.provideConnection((connection) => connection.executeQuery(query));
   const run: RunQuery = owner.context.replicas === undefined ? (query) => runCompiled(owner, query) : viaProvider;
-  const executor = new EngineQueryExecutor(parts.createQueryCompiler(), parts.createAdapter(), provider, run);
+  const executor = new EngineQueryExecutor(dialect.createQueryCompiler(), parts.createAdapter(), provider, run);
   return { config: { dialect }, driver, executor, dialect };
 }

@@ -7,6 +7,7 @@ import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { QueryEvent } from '../events/event-types.js';
 import type { PooledConnection } from '../pool/pool.js';
+import { isPending } from './transaction-rules.js';
 
 /**
  * A connection that completed a statement this recently counts as alive: it is not pinged at
@@ -50,23 +51,44 @@ export class QueryRunner {
     query: CompiledQuery,
     sessionId: string | undefined,
   ): Promise<QueryResult<unknown>> {
-    if (this.observed) return this.#executeObserved(connection, query, sessionId);
-    // Unobserved (the hot path): one promise from the driver, one `then`, no async frame.
-    let pending: Promise<QueryResult<unknown>>;
     try {
-      pending = connection.resource.execute(query);
+      return Promise.resolve(this.executeNow(connection, query, sessionId));
     } catch (error) {
-      return Promise.reject(toSessionFactoryError(error, this.#adapter));
+      return Promise.reject(error);
     }
-    return pending.then(
-      (result) => {
-        this.#lastSuccess.set(connection.resource, performance.now());
-        return result;
-      },
+  }
+
+  /**
+   * `execute` without a promise of its own when the driver answers at once (`executeNow`):
+   * the result, or a promise when the driver has to wait or someone observes statements. The
+   * same typed errors, thrown or rejected.
+   */
+  executeNow(
+    connection: PooledConnection<DriverConnection>,
+    query: CompiledQuery,
+    sessionId: string | undefined,
+  ): QueryResult<unknown> | Promise<QueryResult<unknown>> {
+    if (this.observed) return this.#executeObserved(connection, query, sessionId);
+    // Unobserved (the hot path): at most one promise from the driver, one `then`, no async frame.
+    const resource = connection.resource;
+    let outcome: QueryResult<unknown> | Promise<QueryResult<unknown>>;
+    try {
+      outcome = resource.executeNow === undefined ? resource.execute(query) : resource.executeNow(query);
+    } catch (error) {
+      throw toSessionFactoryError(error, this.#adapter);
+    }
+    if (!isPending(outcome)) return this.#succeeded(resource, outcome);
+    return outcome.then(
+      (result) => this.#succeeded(resource, result),
       (error: unknown) => {
         throw toSessionFactoryError(error, this.#adapter);
       },
     );
+  }
+
+  #succeeded(resource: DriverConnection, result: QueryResult<unknown>): QueryResult<unknown> {
+    this.#lastSuccess.set(resource, performance.now());
+    return result;
   }
 
   async #executeObserved(

@@ -38,7 +38,7 @@ export type Step<T> = Generator<unknown, T, any>;
  * bookkeeping, and the sync executor never returns a promise. The sync executor also uses it to
  * refuse a unit of work that returned one.
  */
-export function isPending(value: unknown): boolean {
+export function isPending(value: unknown): value is PromiseLike<unknown> {
   return value !== undefined && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 

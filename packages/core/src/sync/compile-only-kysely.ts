@@ -1,5 +1,6 @@
 import { type DatabaseConnection, type Driver, Kysely } from 'kysely';
 import type { KyselyDialectParts } from '../adapter/adapter.js';
+import { tuneQueryCompiler } from '../session/tuned-compiler.js';
 
 const MESSAGE =
   'tx.db in a sync session only builds queries: pass them to tx.all(query), tx.get(query) or tx.run(query) instead of calling .execute().';
@@ -28,7 +29,7 @@ export function createCompileOnlyKysely<DB>(parts: KyselyDialectParts): Kysely<D
     dialect: {
       createAdapter: () => parts.createAdapter(),
       createDriver: () => new CompileOnlyDriver(),
-      createQueryCompiler: () => parts.createQueryCompiler(),
+      createQueryCompiler: () => tuneQueryCompiler(parts.createQueryCompiler()),
       createIntrospector: (db) => parts.createIntrospector(db),
     },
   });

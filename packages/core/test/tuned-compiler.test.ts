@@ -1,0 +1,191 @@
+import {
+  type Compilable,
+  createQueryId,
+  DummyDriver,
+  Kysely,
+  MysqlAdapter,
+  MysqlIntrospector,
+  MysqlQueryCompiler,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryCompiler,
+  type RootOperationNode,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  sql,
+} from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { DIRECT_VISITORS, tuneQueryCompiler } from '../src/session/tuned-compiler.js';
+
+interface DB {
+  person: { id: number; first_name: string; last_name: string | null; age: number; pet_id: number | null };
+  pet: { id: number; name: string; owner_id: number };
+}
+
+const dialects = [
+  {
+    name: 'sqlite',
+    compiler: () => new SqliteQueryCompiler(),
+    adapter: () => new SqliteAdapter(),
+    introspector: SqliteIntrospector,
+  },
+  {
+    name: 'postgres',
+    compiler: () => new PostgresQueryCompiler(),
+    adapter: () => new PostgresAdapter(),
+    introspector: PostgresIntrospector,
+  },
+  {
+    name: 'mysql',
+    compiler: () => new MysqlQueryCompiler(),
+    adapter: () => new MysqlAdapter(),
+    introspector: MysqlIntrospector,
+  },
+] as const;
+
+function kyselyWith(dialect: (typeof dialects)[number], compiler: () => QueryCompiler): Kysely<DB> {
+  return new Kysely<DB>({
+    dialect: {
+      createAdapter: dialect.adapter,
+      createDriver: () => new DummyDriver(),
+      createQueryCompiler: compiler,
+      createIntrospector: (db) => new dialect.introspector(db),
+    },
+  });
+}
+
+/** Everyday queries and corners: every node kind the tuned dispatch handles, and some it leaves to Kysely. */
+const queries: Record<string, (db: Kysely<DB>) => Compilable> = {
+  'point select': (db) => db.selectFrom('person').select(['id', 'first_name', 'age']).where('id', '=', 7),
+  'select all, and/or, parens, order, limit, offset': (db) =>
+    db
+      .selectFrom('person')
+      .selectAll()
+      .where((eb) => eb.or([eb('age', '>', 18), eb.and([eb('first_name', 'like', 'A%'), eb('last_name', 'is', null)])]))
+      .orderBy('age', 'desc')
+      .orderBy('id')
+      .limit(10)
+      .offset(20),
+  'join, alias, in list': (db) =>
+    db
+      .selectFrom('person as p')
+      .innerJoin('pet', 'pet.owner_id', 'p.id')
+      .select(['p.id as person', 'pet.name as pet'])
+      .where('p.id', 'in', [1, 2, 3])
+      .where('pet.name', '!=', 'Rex'),
+  'subquery, aggregate, group by, having': (db) =>
+    db
+      .selectFrom('person')
+      .select((eb) => [
+        'age',
+        eb.fn.countAll().as('n'),
+        eb.selectFrom('pet').select('name').whereRef('pet.owner_id', '=', 'person.id').limit(1).as('first_pet'),
+      ])
+      .groupBy('age')
+      .having((eb) => eb.fn.countAll(), '>', 1),
+  'with (CTE), distinct, union': (db) =>
+    db
+      .with('adults', (q) => q.selectFrom('person').select('id').where('age', '>=', 18))
+      .selectFrom('adults')
+      .select('id')
+      .distinct()
+      .union(db.selectFrom('pet').select('owner_id as id')),
+  'insert values, returning': (db) =>
+    db
+      .insertInto('person')
+      .values([
+        { first_name: 'Ann', last_name: null, age: 30, pet_id: null },
+        { first_name: 'Bo', last_name: 'Li', age: 40, pet_id: 1 },
+      ])
+      .returning(['id']),
+  'insert from select': (db) =>
+    db
+      .insertInto('pet')
+      .columns(['name', 'owner_id'])
+      .expression(db.selectFrom('person').select(['first_name', 'id'])),
+  'update set, raw expression': (db) =>
+    db
+      .updateTable('person')
+      .set({ age: sql<number>`age + ${1}`, last_name: 'X' })
+      .where('id', '=', 3),
+  'delete where exists': (db) =>
+    db
+      .deleteFrom('pet')
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('person').select('id').whereRef('person.id', '=', 'pet.owner_id').where('age', '<', 1)),
+      ),
+  'raw sql with values, identifiers, literals': (db) =>
+    db
+      .selectFrom('person')
+      .select([sql<string>`upper(${sql.ref('first_name')})`.as('upper'), sql.lit("it's").as('lit')])
+      .where(sql<boolean>`${sql.ref('age')} between ${1} and ${99}`),
+  'identifiers holding quote characters': (db) =>
+    db
+      .selectFrom(sql.table('we"ird`table').as('w"t'))
+      .select(sql.ref('a"b`c').as('x``y"'))
+      .where(sql.ref('w"t.col"umn'), '=', 'v'),
+  'case, cast, coalesce, json': (db) =>
+    db
+      .selectFrom('person')
+      .select((eb) => [
+        eb.case().when('age', '<', 18).then('minor').else('adult').end().as('band'),
+        eb.cast('age', 'text').as('age_text'),
+        eb.fn.coalesce('last_name', eb.val('none')).as('ln'),
+      ]),
+};
+
+describe('tuneQueryCompiler', () => {
+  for (const dialect of dialects) {
+    describe(dialect.name, () => {
+      const stock = kyselyWith(dialect, dialect.compiler);
+      const tuned = kyselyWith(dialect, () => tuneQueryCompiler(dialect.compiler()));
+
+      it('tunes Kysely’s own compiler (every visitor it dispatches to exists)', () => {
+        const compiler = tuneQueryCompiler(dialect.compiler()) as unknown as Record<string, unknown>;
+        expect(Object.hasOwn(compiler, 'visitNode')).toBe(true);
+        for (const name of DIRECT_VISITORS) expect(typeof compiler[name], name).toBe('function');
+      });
+
+      for (const [name, query] of Object.entries(queries)) {
+        it(`compiles ${name} exactly as Kysely does`, () => {
+          const expected = query(stock).compile();
+          const actual = query(tuned).compile();
+          expect(actual.sql).toBe(expected.sql);
+          expect(actual.parameters).toEqual(expected.parameters);
+        });
+      }
+
+      it('compiles the same compiler again and again (its node stack starts empty each time)', () => {
+        const compiler = tuneQueryCompiler(dialect.compiler());
+        const node = queries['join, alias, in list']!(stock).toOperationNode() as RootOperationNode;
+        const first = compiler.compileQuery(node, createQueryId()).sql;
+        expect(compiler.compileQuery(node, createQueryId()).sql).toBe(first);
+        expect((compiler as unknown as { nodeStack: unknown[] }).nodeStack).toEqual([]);
+      });
+    });
+  }
+
+  it('leaves a custom sanitizeIdentifier in charge', () => {
+    class Stricter extends SqliteQueryCompiler {
+      protected override sanitizeIdentifier(identifier: string): string {
+        return identifier.toUpperCase().replaceAll('"', '""');
+      }
+    }
+    const db = kyselyWith(dialects[0], () => tuneQueryCompiler(new Stricter()));
+    expect(db.selectFrom('person').select('age').compile().sql).toBe('select "AGE" from "PERSON"');
+  });
+
+  it('returns a compiler that is not Kysely’s, or lacks a visitor, untouched', () => {
+    const foreign: QueryCompiler = { compileQuery: () => ({}) as never };
+    expect(tuneQueryCompiler(foreign)).toBe(foreign);
+    expect(Object.keys(foreign)).toEqual(['compileQuery']);
+
+    const partial = new SqliteQueryCompiler();
+    Object.defineProperty(partial, 'visitOffset', { value: undefined });
+    const visitNode = (partial as unknown as { visitNode: unknown }).visitNode;
+    tuneQueryCompiler(partial);
+    expect((partial as unknown as { visitNode: unknown }).visitNode).toBe(visitNode);
+  });
+});
