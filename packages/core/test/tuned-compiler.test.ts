@@ -2,6 +2,7 @@ import {
   type Compilable,
   createQueryId,
   DummyDriver,
+  type Generated,
   Kysely,
   MysqlAdapter,
   MysqlIntrospector,
@@ -20,8 +21,8 @@ import { describe, expect, it } from 'vitest';
 import { DIRECT_VISITORS, tuneQueryCompiler } from '../src/session/tuned-compiler.js';
 
 interface DB {
-  person: { id: number; first_name: string; last_name: string | null; age: number; pet_id: number | null };
-  pet: { id: number; name: string; owner_id: number };
+  person: { id: Generated<number>; first_name: string; last_name: string | null; age: number; pet_id: number | null };
+  pet: { id: Generated<number>; name: string; owner_id: number };
 }
 
 const dialects = [
@@ -159,7 +160,7 @@ describe('tuneQueryCompiler', () => {
 
       it('compiles the same compiler again and again (its node stack starts empty each time)', () => {
         const compiler = tuneQueryCompiler(dialect.compiler());
-        const node = queries['join, alias, in list']!(stock).toOperationNode() as RootOperationNode;
+        const node = queries['join, alias, in list']!(stock).compile().query as RootOperationNode;
         const first = compiler.compileQuery(node, createQueryId()).sql;
         expect(compiler.compileQuery(node, createQueryId()).sql).toBe(first);
         expect((compiler as unknown as { nodeStack: unknown[] }).nodeStack).toEqual([]);
