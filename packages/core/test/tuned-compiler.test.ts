@@ -1,6 +1,7 @@
 import {
   type Compilable,
   createQueryId,
+  DefaultQueryCompiler,
   DummyDriver,
   type Generated,
   Kysely,
@@ -167,6 +168,26 @@ describe('tuneQueryCompiler', () => {
       });
     });
   }
+
+  it('quotes as Kysely’s default compiler does when a dialect brings its own quote characters', () => {
+    class Bracketed extends DefaultQueryCompiler {
+      protected override getLeftIdentifierWrapper(): string {
+        return '[';
+      }
+      protected override getRightIdentifierWrapper(): string {
+        return ']';
+      }
+    }
+    const stock = kyselyWith(dialects[0], () => new Bracketed());
+    const tuned = kyselyWith(dialects[0], () => tuneQueryCompiler(new Bracketed()));
+    for (const name of ['plain', 'a]b', 'a[b', '[]', 'a"b']) {
+      const query = (db: Kysely<DB>) => db.selectFrom('person').select(sql.ref(name).as('x')).compile().sql;
+      expect(query(tuned)).toBe(query(stock));
+    }
+    expect(tuned.selectFrom('person').select(sql.ref('a]b').as('x')).compile().sql).toBe(
+      'select [a]]b] as [x] from [person]',
+    );
+  });
 
   it('leaves a custom sanitizeIdentifier in charge', () => {
     class Stricter extends SqliteQueryCompiler {

@@ -217,9 +217,11 @@ function quoteCharacters(c: Tunable): readonly string[] | undefined {
 
 function skipUnquoted(c: Tunable, quotes: readonly string[]): (identifier: string) => string {
   const kyselySanitize = c.sanitizeIdentifier;
-  const [first, second = first] = quotes as [string, string?];
+  const [first, second] = quotes as [string, string?];
+  const quoted =
+    second === undefined || second === first
+      ? (identifier: string) => identifier.includes(first)
+      : (identifier: string) => identifier.includes(first) || identifier.includes(second);
   return (identifier) =>
-    typeof identifier === 'string' && !identifier.includes(first) && !identifier.includes(second)
-      ? identifier
-      : kyselySanitize.call(c, identifier);
+    typeof identifier === 'string' && !quoted(identifier) ? identifier : kyselySanitize.call(c, identifier);
 }
