@@ -56,7 +56,11 @@ function runOn(
   // A driver that answered at once (SQLite): the connection goes back now, and one resolved
   // promise is all this statement costs.
   if (!isPending(outcome)) {
-    giveBack(engine, pooled);
+    try {
+      giveBack(engine, pooled);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return Promise.resolve(outcome);
   }
   return outcome.then(

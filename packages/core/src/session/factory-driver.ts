@@ -219,8 +219,9 @@ export class EngineQueryExecutor extends DefaultQueryExecutor {
 }
 
 /**
- * The Kysely props every `tx` and `sf.db` share: the adapter's compiler (tuned, same output) and
- * adapter, and the factory driver, so `sf.db` and `tx` compile the same way and run through the same engine.
+ * The Kysely props every `tx` and `sf.db` share: the adapter's compiler (tuned, same output)
+ * and adapter, and the factory driver, so `sf.db` and `tx` compile the same way and run
+ * through the same engine.
  * `sf.db`'s queries take `runCompiled`, as prepared queries do, unless the factory has
  * replicas: then the driver's routed connection picks the server per statement.
  */
