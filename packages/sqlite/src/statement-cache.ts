@@ -50,10 +50,10 @@ export interface CachedStatement {
 export class StatementCache {
   readonly #db: BetterSqlite3.Database;
   readonly #capacity: number;
-  /** Oldest first: the eviction order. */
-  readonly #statements = new Map<string, CachedStatement>();
-  /** The same entries by the length of their SQL, for lookups. */
+  /** The entries by the length of their SQL, for lookups. */
   readonly #byLength = new Map<number, CachedStatement[]>();
+  /** The same entries, oldest first: the eviction order. */
+  readonly #order = new Set<CachedStatement>();
 
   constructor(db: BetterSqlite3.Database, capacity: number = STATEMENT_CACHE_SIZE) {
     this.#db = db;
@@ -62,7 +62,7 @@ export class StatementCache {
 
   /** Cached statements, at most the capacity. */
   get size(): number {
-    return this.#statements.size;
+    return this.#order.size;
   }
 
   /** The cached statement for `sql`, prepared on first use. */
@@ -90,28 +90,28 @@ export class StatementCache {
       transactionEffect: transactionEffect(sql),
       used: false,
     };
-    if (this.#statements.size >= this.#capacity) this.#evictOne();
-    this.#statements.set(sql, entry);
+    if (this.#order.size >= this.#capacity) this.#evictOne();
+    this.#order.add(entry);
     if (sameLength === undefined) this.#byLength.set(sql.length, [entry]);
     else sameLength.push(entry);
     return entry;
   }
 
   clear(): void {
-    this.#statements.clear();
+    this.#order.clear();
     this.#byLength.clear();
   }
 
   // Oldest first; a used entry gets a second chance at the young end.
   #evictOne(): void {
-    for (const [sql, entry] of this.#statements) {
-      this.#statements.delete(sql);
+    for (const entry of this.#order) {
+      this.#order.delete(entry);
       if (!entry.used) {
         this.#forget(entry);
         return;
       }
       entry.used = false;
-      this.#statements.set(sql, entry);
+      this.#order.add(entry);
     }
   }
 

@@ -4,7 +4,7 @@ import { isConnectionLost } from '../errors/to-session-factory-error.js';
 import type { PooledConnection } from '../pool/pool.js';
 import type { EngineContext } from '../session/engine-context.js';
 import type { SessionEngine } from '../session/session-engine.js';
-import { isPending } from '../session/transaction-rules.js';
+import { isPending } from '../util/is-pending.js';
 
 const READER = { role: 'reader' } as const;
 

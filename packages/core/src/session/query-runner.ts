@@ -7,7 +7,7 @@ import { toSessionFactoryError } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { QueryEvent } from '../events/event-types.js';
 import type { PooledConnection } from '../pool/pool.js';
-import { isPending } from './transaction-rules.js';
+import { isPending } from '../util/is-pending.js';
 
 /**
  * A connection that completed a statement this recently counts as alive: it is not pinged at

@@ -7,6 +7,7 @@ import { isConnectionLost } from '../errors/to-session-factory-error.js';
 import type { EventHub } from '../events/event-hub.js';
 import type { PooledConnection } from '../pool/pool.js';
 import { isReplicaSafe } from '../replicas/read-only-query.js';
+import { isPending } from '../util/is-pending.js';
 import { settleWithin } from '../util/settle-within.js';
 import { AutocommitConnection } from './autocommit-connection.js';
 import { type Deadline, deadlineFor } from './deadline.js';
@@ -19,7 +20,6 @@ import type { ManagedSession, Session, SessionHook } from './session-types.js';
 import {
   type DeadlineLike,
   deferredBeginFailed,
-  isPending,
   planPropagation,
   STALE_CONNECTION_ATTEMPTS,
   type Step,

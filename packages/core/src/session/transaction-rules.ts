@@ -14,6 +14,7 @@ import {
 import type { ErrorCode } from '../errors/error-codes.js';
 import { SessionFactoryError } from '../errors/session-factory-error.js';
 import { isConnectionLost } from '../errors/to-session-factory-error.js';
+import { isPending } from '../util/is-pending.js';
 import type { EngineContext } from './engine-context.js';
 import { backoffDelay, resolveRetryPolicy, shouldRetry } from './retry-policy.js';
 import type { Scope } from './scope.js';
@@ -30,17 +31,6 @@ import type { TransactionState } from './transaction-state.js';
  * code decides the next statement, the hooks to run and which error wins.
  */
 export type Step<T> = Generator<unknown, T, any>;
-
-/**
- * Whether a value is a promise (any thenable) to wait for. The async driver awaits exactly these
- * and hands anything else straight back, so the hot paths below yield only for them: every yield
- * resumes the whole chain of nested generators, which costs more than a sync session's own
- * bookkeeping, and the sync executor never returns a promise. The sync executor also uses it to
- * refuse a unit of work that returned one.
- */
-export function isPending(value: unknown): value is PromiseLike<unknown> {
-  return value !== undefined && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
 
 /** What `afterEnd` adds when the adapter restores nothing. */
 const NO_STATEMENTS: readonly string[] = Object.freeze([]);

@@ -206,22 +206,21 @@ function directDispatch(c: Tunable, kyselyDispatch: Visit): Visit {
  * The characters Kysely's own `sanitizeIdentifier` doubles, when the compiler uses one of
  * Kysely's implementations; `undefined` for any other (its rules stay as they are).
  */
-function quoteCharacters(c: Tunable): readonly string[] | undefined {
+function quoteCharacters(c: Tunable): readonly [string, string] | undefined {
   const sanitize = c.sanitizeIdentifier;
   const proto = (type: { prototype: unknown }) => (type.prototype as Tunable).sanitizeIdentifier;
-  if (sanitize === proto(SqliteQueryCompiler) || sanitize === proto(PostgresQueryCompiler)) return ['"'];
-  if (sanitize === proto(MysqlQueryCompiler)) return ['`'];
+  if (sanitize === proto(SqliteQueryCompiler) || sanitize === proto(PostgresQueryCompiler)) return ['"', '"'];
+  if (sanitize === proto(MysqlQueryCompiler)) return ['`', '`'];
   if (sanitize === proto(DefaultQueryCompiler)) return [c.getLeftIdentifierWrapper(), c.getRightIdentifierWrapper()];
   return undefined;
 }
 
-function skipUnquoted(c: Tunable, quotes: readonly string[]): (identifier: string) => string {
+function skipUnquoted(c: Tunable, [left, right]: readonly [string, string]): (identifier: string) => string {
   const kyselySanitize = c.sanitizeIdentifier;
-  const [first, second] = quotes as [string, string?];
   const quoted =
-    second === undefined || second === first
-      ? (identifier: string) => identifier.includes(first)
-      : (identifier: string) => identifier.includes(first) || identifier.includes(second);
+    left === right
+      ? (identifier: string) => identifier.includes(left)
+      : (identifier: string) => identifier.includes(left) || identifier.includes(right);
   return (identifier) =>
     typeof identifier === 'string' && !quoted(identifier) ? identifier : kyselySanitize.call(c, identifier);
 }

@@ -8,7 +8,6 @@ import { type SessionOptions, sessionDefaultsOrNone, withSessionDefaults } from 
 import type { SessionHook, SyncSession } from '../session/session-types.js';
 import {
   type DeadlineLike,
-  isPending,
   planPropagation,
   type Step,
   statementFailed,
@@ -17,6 +16,7 @@ import {
   type UnitFn,
 } from '../session/transaction-rules.js';
 import { TransactionState } from '../session/transaction-state.js';
+import { isPending } from '../util/is-pending.js';
 import type { SyncConnection } from './sync-connection.js';
 import { SyncSessionObject } from './sync-session-object.js';
 
