@@ -5,6 +5,8 @@ import {
   DummyDriver,
   type Generated,
   Kysely,
+  MssqlAdapter,
+  MssqlQueryCompiler,
   MysqlAdapter,
   MysqlIntrospector,
   MysqlQueryCompiler,
@@ -128,6 +130,43 @@ const queries: Record<string, (db: Kysely<DB>) => Compilable> = {
       .selectFrom(sql.table('we"ird`table').as('w"t'))
       .select(sql.ref('a"b`c').as('x``y"'))
       .where(sql.ref('w"t.col"umn'), '=', 'v'),
+  'schema-qualified tables, table.*, column and table aliases': (db) =>
+    db
+      .withSchema('app')
+      .selectFrom(['person as p', 'pet'])
+      .selectAll('p')
+      .select(['pet.name as pet_name', 'p.age'])
+      .where('p.age', '>=', 18)
+      .where('pet.owner_id', '<>', 0),
+  'several tables, values in the selection and in limit/offset': (db) =>
+    db
+      .selectFrom(['person', 'pet'])
+      .select((eb) => [eb.val('x').as('tag'), 'person.id'])
+      .where('person.id', 'in', [])
+      .where((eb) => eb.or([eb('pet.id', 'not in', [4, 5]), eb.not(eb('person.age', '=', 3))]))
+      .limit(5)
+      .offset(6),
+  'nested and/or in parentheses, comparisons to columns and to null': (db) =>
+    db
+      .selectFrom('person')
+      .select('id')
+      .where((eb) =>
+        eb.and([
+          eb.or([eb('age', '<', 10), eb('age', '>', 90)]),
+          eb('first_name', '=', eb.ref('last_name')),
+          eb('last_name', 'is not', null),
+          eb('age', '>', eb.lit(5)),
+          eb('age', '!=', eb.lit(false) as never),
+        ]),
+      ),
+  'a select the direct writer leaves midway (values before a subquery)': (db) =>
+    db
+      .selectFrom('person')
+      .select('id')
+      .where('age', '=', 1)
+      .where('id', 'in', db.selectFrom('pet').select('owner_id').where('name', '=', 'Rex')),
+  'select with order by and a lock': (db) =>
+    db.selectFrom('person').select('id').where('id', '=', 1).orderBy('id').forUpdate(),
   'case, cast, coalesce, json': (db) =>
     db
       .selectFrom('person')
@@ -159,6 +198,37 @@ describe('tuneQueryCompiler', () => {
         });
       }
 
+      it('writes the everyday select itself, and leaves other queries to Kysely', () => {
+        const compiler = tuneQueryCompiler(dialect.compiler());
+        let kyselyVisits = 0;
+        // Installed after tuning: the direct writer was already chosen, so this only counts.
+        const visitSelectQuery = (compiler as unknown as Record<string, (node: unknown) => void>).visitSelectQuery!;
+        Object.defineProperty(compiler, 'visitSelectQuery', {
+          value(this: unknown, node: unknown) {
+            kyselyVisits++;
+            return visitSelectQuery.call(this, node);
+          },
+        });
+        const compile = (name: string) => {
+          const expected = queries[name]!(stock).compile();
+          const actual = compiler.compileQuery(expected.query, createQueryId());
+          expect(actual.sql).toBe(expected.sql);
+          expect(actual.parameters).toEqual(expected.parameters);
+          expect(Object.isFrozen(actual)).toBe(true);
+        };
+        compile('point select');
+        compile('schema-qualified tables, table.*, column and table aliases');
+        compile('nested and/or in parentheses, comparisons to columns and to null');
+        expect(kyselyVisits).toBe(0);
+        compile('with (CTE), distinct, union');
+        expect(kyselyVisits).toBeGreaterThan(0);
+        kyselyVisits = 0;
+        compile('a select the direct writer leaves midway (values before a subquery)');
+        expect(kyselyVisits).toBe(2);
+        compile('point select');
+        expect(kyselyVisits).toBe(2);
+      });
+
       it('compiles the same compiler again and again (its node stack starts empty each time)', () => {
         const compiler = tuneQueryCompiler(dialect.compiler());
         const node = queries['join, alias, in list']!(stock).compile().query as RootOperationNode;
@@ -187,6 +257,36 @@ describe('tuneQueryCompiler', () => {
     expect(tuned.selectFrom('person').select(sql.ref('a]b').as('x')).compile().sql).toBe(
       'select [a]]b] as [x] from [person]',
     );
+  });
+
+  it('writes selects directly only while every visitor involved is Kysely’s own', () => {
+    class Uppercase extends SqliteQueryCompiler {
+      protected override visitReference(node: Parameters<SqliteQueryCompiler['visitReference']>[0]): void {
+        this.append('UPPER(');
+        super.visitReference(node);
+        this.append(')');
+      }
+    }
+    class AtSign extends SqliteQueryCompiler {
+      protected override getCurrentParameterPlaceholder(): string {
+        return `@${this.numParameters}`;
+      }
+    }
+    const point = (db: Kysely<DB>) => queries['point select']!(db).compile().sql;
+    expect(point(kyselyWith(dialects[0], () => tuneQueryCompiler(new Uppercase())))).toBe(
+      'select UPPER("id"), UPPER("first_name"), UPPER("age") from "person" where UPPER("id") = ?',
+    );
+    expect(point(kyselyWith(dialects[0], () => tuneQueryCompiler(new AtSign())))).toBe(
+      'select "id", "first_name", "age" from "person" where "id" = @1',
+    );
+    const mssql = (compiler: () => QueryCompiler) =>
+      kyselyWith({ ...dialects[0], adapter: () => new MssqlAdapter() }, compiler);
+    for (const name of ['point select', 'select all, and/or, parens, order, limit, offset']) {
+      const query = queries[name]!;
+      expect(query(mssql(() => tuneQueryCompiler(new MssqlQueryCompiler()))).compile()).toEqual(
+        expect.objectContaining({ sql: query(mssql(() => new MssqlQueryCompiler())).compile().sql }),
+      );
+    }
   });
 
   it('leaves a custom sanitizeIdentifier in charge', () => {
