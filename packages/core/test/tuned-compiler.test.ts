@@ -167,6 +167,37 @@ const queries: Record<string, (db: Kysely<DB>) => Compilable> = {
       .where('id', 'in', db.selectFrom('pet').select('owner_id').where('name', '=', 'Rex')),
   'select with order by and a lock': (db) =>
     db.selectFrom('person').select('id').where('id', '=', 1).orderBy('id').forUpdate(),
+  'insert one row, returning': (db) =>
+    db.insertInto('person').values({ first_name: 'Ann', last_name: null, age: 30, pet_id: null }).returning('id'),
+  'insert rows with expressions, into a schema': (db) =>
+    db
+      .withSchema('app')
+      .insertInto('pet')
+      .values([
+        { name: sql<string>`lower(${'REX'})`, owner_id: 1 },
+        { name: 'Tom', owner_id: sql<number>`${2} + ${3}` },
+      ]),
+  'insert rows missing a column (default values)': (db) =>
+    db.insertInto('person').values([
+      { first_name: 'A', age: 1 },
+      { first_name: 'B', age: 2, last_name: 'C' },
+    ]),
+  'update with a raw expression and a value, where, returning': (db) =>
+    db
+      .updateTable('person')
+      .set({ age: sql<number>`age + 1`, last_name: 'Z' })
+      .where('id', '=', 9)
+      .where('age', 'in', [1, 2])
+      .returning(['id', 'age']),
+  'update from another table': (db) =>
+    db.updateTable('person').from('pet').set({ age: 1 }).whereRef('pet.owner_id', '=', 'person.id'),
+  'delete where, returning': (db) =>
+    db.deleteFrom('pet').where('owner_id', '=', 4).where('name', 'like', 'R%').returning('id'),
+  'raw fragments with references and values in a where': (db) =>
+    db
+      .selectFrom('person')
+      .select('id')
+      .where(sql<boolean>`${sql.ref('person.age')} between ${18} and ${sql.lit(65)}`),
   'case, cast, coalesce, json': (db) =>
     db
       .selectFrom('person')
@@ -198,35 +229,45 @@ describe('tuneQueryCompiler', () => {
         });
       }
 
-      it('writes the everyday select itself, and leaves other queries to Kysely', () => {
+      it('writes everyday statements itself, and leaves other queries to Kysely', () => {
         const compiler = tuneQueryCompiler(dialect.compiler());
         let kyselyVisits = 0;
-        // Installed after tuning: the direct writer was already chosen, so this only counts.
-        const visitSelectQuery = (compiler as unknown as Record<string, (node: unknown) => void>).visitSelectQuery!;
-        Object.defineProperty(compiler, 'visitSelectQuery', {
-          value(this: unknown, node: unknown) {
-            kyselyVisits++;
-            return visitSelectQuery.call(this, node);
-          },
-        });
-        const compile = (name: string) => {
+        // Installed after tuning (the writer was already chosen), these only count Kysely's visits.
+        for (const name of ['visitSelectQuery', 'visitInsertQuery', 'visitUpdateQuery', 'visitDeleteQuery']) {
+          const visit = (compiler as unknown as Record<string, (node: unknown) => void>)[name]!;
+          Object.defineProperty(compiler, name, {
+            value(this: unknown, node: unknown) {
+              kyselyVisits++;
+              return visit.call(this, node);
+            },
+          });
+        }
+        const kyselyVisitsFor = (name: string) => {
+          kyselyVisits = 0;
           const expected = queries[name]!(stock).compile();
           const actual = compiler.compileQuery(expected.query, createQueryId());
           expect(actual.sql).toBe(expected.sql);
           expect(actual.parameters).toEqual(expected.parameters);
           expect(Object.isFrozen(actual)).toBe(true);
+          return kyselyVisits;
         };
-        compile('point select');
-        compile('schema-qualified tables, table.*, column and table aliases');
-        compile('nested and/or in parentheses, comparisons to columns and to null');
-        expect(kyselyVisits).toBe(0);
-        compile('with (CTE), distinct, union');
-        expect(kyselyVisits).toBeGreaterThan(0);
-        kyselyVisits = 0;
-        compile('a select the direct writer leaves midway (values before a subquery)');
-        expect(kyselyVisits).toBe(2);
-        compile('point select');
-        expect(kyselyVisits).toBe(2);
+        const written = [
+          'point select',
+          'schema-qualified tables, table.*, column and table aliases',
+          'nested and/or in parentheses, comparisons to columns and to null',
+          'insert one row, returning',
+          'insert rows with expressions, into a schema',
+          'update with a raw expression and a value, where, returning',
+          'delete where, returning',
+          'raw fragments with references and values in a where',
+        ];
+        for (const name of written) expect(kyselyVisitsFor(name), name).toBe(0);
+        expect(kyselyVisitsFor('with (CTE), distinct, union')).toBeGreaterThan(0);
+        expect(kyselyVisitsFor('insert rows missing a column (default values)')).toBe(1);
+        expect(kyselyVisitsFor('update from another table')).toBe(1);
+        // Left midway (a subquery after a value): Kysely compiles it all, with its own parameters.
+        expect(kyselyVisitsFor('a select the direct writer leaves midway (values before a subquery)')).toBe(2);
+        expect(kyselyVisitsFor('point select')).toBe(0);
       });
 
       it('compiles the same compiler again and again (its node stack starts empty each time)', () => {
