@@ -67,11 +67,12 @@ export type Tunable = QueryCompiler &
  * (a megamorphic keyed load and a bound call per node); for the node kinds of everyday
  * queries a `switch` calls the same visitor directly, and the rest keep Kysely's dispatch.
  * Kysely's own `sanitizeIdentifier` (doubling the quote character) is skipped for identifiers
- * that contain no quote character, where it returns its input. And the everyday SELECT is
- * written to text in one pass (`DirectWriter`) when the compiler's visitors for it are
- * Kysely's own. Compiling a point select goes from 1.8 µs to 0.4 µs. A compiler that is not
- * Kysely's `DefaultQueryCompiler` underneath, or lacks a visitor, is returned untouched; so is
- * a custom `sanitizeIdentifier`, and a custom visitor keeps selects on Kysely's path.
+ * that contain no quote character, where it returns its input. And everyday
+ * SELECT/INSERT/UPDATE/DELETE statements are written to text in one pass (`DirectWriter`)
+ * when the compiler's visitors for them are Kysely's own. Compiling a point select goes from
+ * 1.8 µs to about 0.45 µs. A compiler that is not Kysely's `DefaultQueryCompiler` underneath,
+ * or lacks a visitor, is returned untouched; so is a custom `sanitizeIdentifier`, and a custom
+ * visitor keeps statements on Kysely's path.
  *
  * @example
  * ```ts
