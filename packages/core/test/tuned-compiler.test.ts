@@ -260,6 +260,7 @@ describe('tuneQueryCompiler', () => {
           'update with a raw expression and a value, where, returning',
           'delete where, returning',
           'raw fragments with references and values in a where',
+          'identifiers holding quote characters',
         ];
         for (const name of written) expect(kyselyVisitsFor(name), name).toBe(0);
         expect(kyselyVisitsFor('with (CTE), distinct, union')).toBeGreaterThan(0);
