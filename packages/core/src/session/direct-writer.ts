@@ -85,22 +85,19 @@ export class DirectWriter {
    * anything the writer reproduces (a visitor, the quote characters, the placeholders).
    */
   static for(c: Tunable): DirectWriter | undefined {
-    const base = DefaultQueryCompiler.prototype as unknown as Record<string, unknown>;
-    const own = c as unknown as Record<string, unknown>;
-    if (REPRODUCED_METHODS.some((name) => own[name] !== base[name])) return undefined;
-    const kysely = (type: { prototype: unknown }) => type.prototype as Tunable;
-    const wrappers = [DefaultQueryCompiler, SqliteQueryCompiler, MysqlQueryCompiler].map(kysely);
-    const left = c.getLeftIdentifierWrapper;
-    const right = c.getRightIdentifierWrapper;
-    if (!wrappers.some((w) => w.getLeftIdentifierWrapper === left && w.getRightIdentifierWrapper === right)) {
+    if (!REPRODUCED_METHODS.every((name) => usesKyselys(c, name, DefaultQueryCompiler))) return undefined;
+    const wrappers = [DefaultQueryCompiler, SqliteQueryCompiler, MysqlQueryCompiler];
+    if (
+      !wrappers.some(
+        (type) => usesKyselys(c, 'getLeftIdentifierWrapper', type) && usesKyselys(c, 'getRightIdentifierWrapper', type),
+      )
+    ) {
       return undefined;
     }
-    const placeholder = c.getCurrentParameterPlaceholder;
-    const numbered = placeholder === kysely(DefaultQueryCompiler).getCurrentParameterPlaceholder;
-    const question =
-      placeholder === kysely(SqliteQueryCompiler).getCurrentParameterPlaceholder ||
-      placeholder === kysely(MysqlQueryCompiler).getCurrentParameterPlaceholder;
-    if (!numbered && !question) return undefined;
+    const numbered = usesKyselys(c, 'getCurrentParameterPlaceholder', DefaultQueryCompiler);
+    if (!numbered && !usesKyselys(c, 'getCurrentParameterPlaceholder', SqliteQueryCompiler, MysqlQueryCompiler)) {
+      return undefined;
+    }
     return new DirectWriter(c.getLeftIdentifierWrapper(), c.getRightIdentifierWrapper(), c, numbered);
   }
 
@@ -142,8 +139,7 @@ export class DirectWriter {
       case 'InsertQueryNode': {
         let sql: string | undefined = node.replace ? 'replace' : 'insert';
         if (node.into) sql = this.#then(sql, ' into ', this.#expression(node.into));
-        if (node.columns) sql = this.#then(sql, ' (', this.#list(node.columns, undefined));
-        if (node.columns && sql !== undefined) sql += ')';
+        if (node.columns) sql = this.#then(sql, ' ', parenthesized(this.#list(node.columns, undefined)));
         if (node.values) sql = this.#then(sql, ' ', this.#values(node.values));
         if (node.returning) sql = this.#then(sql, ' ', this.#returning(node.returning));
         return sql;
@@ -270,10 +266,8 @@ export class DirectWriter {
         }
         return `${sql})`;
       }
-      case 'ValueListNode': {
-        const list = this.#list(node.values, undefined);
-        return list === undefined ? undefined : `(${list})`;
-      }
+      case 'ValueListNode':
+        return parenthesized(this.#list(node.values, undefined));
       case 'BinaryOperationNode': {
         const left = this.#expression(node.leftOperand);
         if (left === undefined || node.operator.kind !== 'OperatorNode') return undefined;
@@ -288,10 +282,8 @@ export class DirectWriter {
         if (right === undefined) return undefined;
         return left + (node.kind === 'AndNode' ? ' and ' : ' or ') + right;
       }
-      case 'ParensNode': {
-        const inner = this.#expression(node.node);
-        return inner === undefined ? undefined : `(${inner})`;
-      }
+      case 'ParensNode':
+        return parenthesized(this.#expression(node.node));
       case 'AliasNode': {
         const inner = this.#expression(node.node);
         if (inner === undefined) return undefined;
@@ -326,6 +318,16 @@ export class DirectWriter {
     this.#parameters.push(value);
     return this.#numbered ? `$${this.#parameters.length}` : '?';
   }
+}
+
+/** Whether `c`'s `method` is the implementation one of Kysely's `compilers` declares or inherits. */
+export function usesKyselys(c: QueryCompiler, method: string, ...compilers: { prototype: unknown }[]): boolean {
+  const own = (c as unknown as Record<string, unknown>)[method];
+  return compilers.some((type) => (type.prototype as Record<string, unknown>)[method] === own);
+}
+
+function parenthesized(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : `(${text})`;
 }
 
 /** Kysely's `appendImmediateValue` for what `is null` and `eb.lit` produce; strings and dates stay Kysely's. */

@@ -6,7 +6,7 @@ import {
   type QueryCompiler,
   SqliteQueryCompiler,
 } from 'kysely';
-import { DirectWriter } from './direct-writer.js';
+import { DirectWriter, usesKyselys } from './direct-writer.js';
 
 /**
  * The visitor of every node kind `tuneQueryCompiler` dispatches itself, most frequent first.
@@ -214,11 +214,11 @@ function directDispatch(c: Tunable, kyselyDispatch: Visit): Visit {
  * Kysely's implementations; `undefined` for any other (its rules stay as they are).
  */
 function quoteCharacters(c: Tunable): readonly [string, string] | undefined {
-  const sanitize = c.sanitizeIdentifier;
-  const proto = (type: { prototype: unknown }) => (type.prototype as Tunable).sanitizeIdentifier;
-  if (sanitize === proto(SqliteQueryCompiler) || sanitize === proto(PostgresQueryCompiler)) return ['"', '"'];
-  if (sanitize === proto(MysqlQueryCompiler)) return ['`', '`'];
-  if (sanitize === proto(DefaultQueryCompiler)) return [c.getLeftIdentifierWrapper(), c.getRightIdentifierWrapper()];
+  if (usesKyselys(c, 'sanitizeIdentifier', SqliteQueryCompiler, PostgresQueryCompiler)) return ['"', '"'];
+  if (usesKyselys(c, 'sanitizeIdentifier', MysqlQueryCompiler)) return ['`', '`'];
+  if (usesKyselys(c, 'sanitizeIdentifier', DefaultQueryCompiler)) {
+    return [c.getLeftIdentifierWrapper(), c.getRightIdentifierWrapper()];
+  }
   return undefined;
 }
 
